@@ -1,0 +1,14 @@
+/**
+ * The one place that names npm packages with their pinned versions.
+ *
+ * Users import `mod.ts` by URL, where deno.json's import map does not apply, so every module under
+ * `src/` imports third-party code from here, never through a bare specifier. The versions must
+ * match deno.json's `imports` (a test checks it).
+ * @module
+ */
+export { z } from "npm:zod@4.6.7";
+export * as Plot from "npm:@observablehq/plot@0.6.17";
+export { parseHTML } from "npm:linkedom@0.18.12";
+export { default as sharp } from "npm:sharp@0.35.5";
+export { default as ndarray } from "npm:ndarray@1.1.1";
+export type { NdArray } from "npm:ndarray@1.1.1";
