@@ -1,0 +1,6 @@
+/**
+ * Small shared utilities: seeded randomness and atomic writes.
+ * @module
+ */
+export { Rng } from "./rng.ts";
+export { writeFileAtomic } from "./atomic.ts";
