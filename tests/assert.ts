@@ -28,10 +28,9 @@ export function assertAlmostEquals(
 }
 
 /** Run `fn`, expect it to throw an instance of `cls`, and return the error. */
-// deno-lint-ignore no-explicit-any
 export function assertThrows<E extends Error>(
   fn: () => unknown,
-  cls?: new (...args: any[]) => E,
+  cls?: new (...args: never[]) => E,
   includes?: string,
 ): E {
   try {
@@ -49,8 +48,7 @@ export function assertThrows<E extends Error>(
 /** Await `fn`, expect it to reject with an instance of `cls`, and return the error. */
 export async function assertRejects<E extends Error>(
   fn: () => Promise<unknown>,
-  // deno-lint-ignore no-explicit-any
-  cls?: new (...args: any[]) => E,
+  cls?: new (...args: never[]) => E,
   includes?: string,
 ): Promise<E> {
   try {

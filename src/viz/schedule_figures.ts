@@ -122,7 +122,7 @@ export function scheduleFigure(schedule: Schedule, options: ScheduleFigureOption
     x: { domain: [0, grid.width], axis: null },
     y: { domain: [0, grid.height], axis: null, reverse: true },
     fx: grid.frames > 1
-      ? { label: null, tickFormat: (f: number) => `frame ${f + 1}`, padding: 0.04 }
+      ? { axis: "top", label: null, tickFormat: (f: number) => `frame ${f + 1}`, padding: 0.04 }
       : undefined,
     color: colorBy === "step"
       ? { type: "linear", scheme: "viridis", domain: [1, schedule.steps.length] }
