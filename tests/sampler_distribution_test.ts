@@ -7,16 +7,21 @@ const off = { temperature: 1, topK: 0, topP: 1 };
 function reference(logits: number[], opts: typeof off, u: number): number {
   const z = logits.map((l) => l / opts.temperature);
   const max = Math.max(...z);
-  const w = z.map((x) => Math.exp(x - max));
+  const e = z.map((x) => Math.exp(x - max));
+  const sum = e.reduce((a, b) => a + b, 0);
+  const w = e.map((x) => x / sum);
   let ranked = w.map((p, i) => ({ p, i })).sort((a, b) => b.p - a.p || a.i - b.i);
-  if (opts.topK > 0) ranked = ranked.slice(0, opts.topK);
+  if (opts.topK > 0 && opts.topK < logits.length) {
+    ranked = ranked.slice(0, opts.topK);
+    const kept = ranked.reduce((a, r) => a + r.p, 0);
+    for (const r of ranked) w[r.i] = r.p = r.p / kept;
+  }
   if (opts.topP < 1) {
-    const mass = ranked.reduce((s, r) => s + r.p, 0);
     let acc = 0;
     let k = 0;
     while (k < ranked.length) {
       acc += ranked[k++].p;
-      if (acc >= opts.topP * mass) break;
+      if (acc >= opts.topP) break;
     }
     ranked = ranked.slice(0, k);
   }
@@ -90,9 +95,9 @@ Deno.test("draws agree with a plain reference on random logits", () => {
 });
 
 Deno.test("entropy of the sampled distribution, NLL and entropy of teacher forcing", () => {
-  const d = new TokenDrawer(4);
-  d.draw(new Float32Array(4), null, 1, off, 0.3);
-  assertAlmostEquals(d.lastEntropyBits(), 2, 1e-12);
+  const d = new TokenDrawer(4, true);
+  d.draw(new Float32Array(4), null, 1, { ...off, topK: 1 }, 0.3);
+  assertAlmostEquals(d.entropyBits, 2, 1e-12);
   const r = nllAndEntropy(new Float32Array([0, 0, 0, 0]), 2);
   assertAlmostEquals(r.nll, Math.log(4), 1e-12);
   assertAlmostEquals(r.entropyBits, 2, 1e-12);

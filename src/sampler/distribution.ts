@@ -1,16 +1,18 @@
 /**
  * Turning logits into one token: classifier-free guidance, temperature, top-k, top-p and an
- * inverse-CDF draw from an explicit uniform number, so a run can be replayed exactly (and the
- * Python reference sampler, given the same uniforms, picks the same tokens).
- *
- * The algorithm, step for step (python/sampler.py implements the same):
- * 1. guided logits (float64): `g = u + s * (c - u)` when guidance is on, else `g = c`;
- * 2. `z = g / temperature`; `p_i = exp(z_i - max z)` (unnormalised, float64);
- * 3. top-k (k > 0 and k < V): keep the k largest p_i, ties broken by the lower id;
- * 4. top-p (p < 1): sort the kept ids by p descending (lower id first on ties), keep the
- *    shortest prefix whose mass reaches `p * total`;
- * 5. draw: walk the kept ids in ascending id order, accumulating p; return the first id where
- *    the running sum exceeds `u * total` (the last kept id if rounding leaves none).
+ * inverse-CDF draw from an explicit uniform number, so a run can be replayed exactly. The
+ * arithmetic follows python/sampler.py operation for operation (float64, sequential sums in the
+ * stated order), so the Python reference sampler, given the same uniforms and logits, picks the
+ * same tokens:
+ * 1. guided logits: `l = u + s * (c - u)` when guidance is on, else `l = c`;
+ * 2. `z = l / temperature`; `e_v = exp(z_v - max z)`; `p_v = e_v / S`, S summed in id order;
+ * 3. top-k (0 < k < V): keep the k largest p (ties: lower id first); divide the kept p by their
+ *    sum (summed in that ranked order);
+ * 4. top-p (p < 1): rank the kept ids by (-p, id); keep ids up to and including the first at
+ *    which the running sum of p reaches topP;
+ * 5. draw: over the kept ids in ascending id order accumulate p; with total the final sum,
+ *    return the first id whose running sum exceeds `u * total` (the last kept id if rounding
+ *    leaves none).
  * @module
  */
 
@@ -26,39 +28,63 @@ export interface SamplingOptions {
 
 /** Scratch buffers reused across draws so the hot loop allocates nothing. */
 export class TokenDrawer {
-  readonly #weights: Float64Array;
+  readonly #p: Float64Array;
   readonly #ids: Int32Array;
   readonly #keep: Uint8Array;
+  readonly #recordEntropy: boolean;
+  /** Vocabulary size V. */
   readonly vocab: number;
+  /**
+   * Entropy (bits) of the guided, tempered distribution of the last draw, before top-k/top-p;
+   * NaN unless the drawer was made with `recordEntropy`.
+   */
+  entropyBits = NaN;
 
-  /** @param vocab vocabulary size V */
-  constructor(vocab: number) {
+  /**
+   * @param vocab vocabulary size V
+   * @param recordEntropy compute {@link entropyBits} at every draw (costs one log per token)
+   */
+  constructor(vocab: number, recordEntropy = false) {
     this.vocab = vocab;
-    this.#weights = new Float64Array(vocab);
+    this.#p = new Float64Array(vocab);
     this.#ids = new Int32Array(vocab);
     this.#keep = new Uint8Array(vocab);
+    this.#recordEntropy = recordEntropy;
   }
 
   /**
-   * Load the (guided) logits of one slot into the scratch weights: `cond` alone, or
-   * `uncond + scale * (cond - uncond)` when `uncond` is given. Both are views of length V.
+   * Guided, tempered, normalised probabilities of one slot into the scratch buffer (steps 1-2).
+   * `cond` and `uncond` are views of length V.
    */
-  #load(cond: Float32Array, uncond: Float32Array | null, scale: number, temperature: number): void {
-    const w = this.#weights;
+  #probabilities(
+    cond: Float32Array,
+    uncond: Float32Array | null,
+    scale: number,
+    temperature: number,
+  ): void {
+    const p = this.#p;
     const V = this.vocab;
     let max = -Infinity;
     for (let i = 0; i < V; i++) {
       const c = cond[i];
-      const g = uncond ? uncond[i] + scale * (c - uncond[i]) : c;
-      const z = g / temperature;
-      w[i] = z;
+      const z = (uncond ? uncond[i] + scale * (c - uncond[i]) : c) / temperature;
+      p[i] = z;
       if (z > max) max = z;
     }
-    for (let i = 0; i < V; i++) w[i] = Math.exp(w[i] - max);
+    let sum = 0;
+    for (let i = 0; i < V; i++) {
+      const e = Math.exp(p[i] - max);
+      p[i] = e;
+      sum += e;
+    }
+    for (let i = 0; i < V; i++) p[i] /= sum;
   }
 
   /**
-   * Draw one token id. `cond` (and `uncond` for guidance) are the logits of one slot.
+   * Draw one token id from the logits of one slot.
+   * @param cond conditional logits [V]
+   * @param uncond unconditional logits [V] when guidance is on, else null
+   * @param scale guidance scale s
    * @param u uniform number in [0, 1) that decides the draw
    */
   draw(
@@ -68,47 +94,58 @@ export class TokenDrawer {
     options: SamplingOptions,
     u: number,
   ): number {
-    this.#load(cond, uncond, scale, options.temperature);
-    const w = this.#weights;
+    this.#probabilities(cond, uncond, scale, options.temperature);
+    const p = this.#p;
     const V = this.vocab;
-    const keep = this.#keep;
-    const filtered = (options.topK > 0 && options.topK < V) || options.topP < 1;
-    if (!filtered) {
+    if (this.#recordEntropy) {
+      let h = 0;
+      for (let i = 0; i < V; i++) if (p[i] > 0) h -= p[i] * Math.log2(p[i]);
+      this.entropyBits = h;
+    }
+    const topK = options.topK > 0 && options.topK < V;
+    const topP = options.topP < 1;
+    if (!topK && !topP) {
       let total = 0;
-      for (let i = 0; i < V; i++) total += w[i];
+      for (let i = 0; i < V; i++) total += p[i];
       const target = u * total;
       let acc = 0;
       for (let i = 0; i < V; i++) {
-        acc += w[i];
+        acc += p[i];
         if (acc > target) return i;
       }
       return V - 1;
     }
-    // Rank ids by weight, descending, lower id first on ties.
     const ids = this.#ids;
+    const byProbability = (a: number, b: number) => (p[b] - p[a]) || (a - b);
     for (let i = 0; i < V; i++) ids[i] = i;
-    ids.sort((a, b) => (w[b] - w[a]) || (a - b));
-    let kept = options.topK > 0 && options.topK < V ? options.topK : V;
-    if (options.topP < 1) {
-      let mass = 0;
-      for (let r = 0; r < kept; r++) mass += w[ids[r]];
-      const goal = options.topP * mass;
-      let acc = 0;
-      let r = 0;
-      while (r < kept) {
-        acc += w[ids[r]];
-        r++;
-        if (acc >= goal) break;
-      }
-      kept = r;
+    let kept = V;
+    if (topK) {
+      ids.sort(byProbability);
+      kept = options.topK;
+      let sum = 0;
+      for (let r = 0; r < kept; r++) sum += p[ids[r]];
+      for (let r = 0; r < kept; r++) p[ids[r]] /= sum;
     }
+    if (topP) {
+      const head = ids.subarray(0, kept);
+      head.sort(byProbability);
+      let run = 0;
+      for (let r = 0; r < kept; r++) {
+        run += p[head[r]];
+        if (run >= options.topP) {
+          kept = r + 1;
+          break;
+        }
+      }
+    }
+    const keep = this.#keep;
     keep.fill(0);
-    let total = 0;
-    let last = ids[0];
     for (let r = 0; r < kept; r++) keep[ids[r]] = 1;
+    let total = 0;
+    let last = 0;
     for (let i = 0; i < V; i++) {
       if (keep[i]) {
-        total += w[i];
+        total += p[i];
         last = i;
       }
     }
@@ -116,28 +153,10 @@ export class TokenDrawer {
     let acc = 0;
     for (let i = 0; i < V; i++) {
       if (!keep[i]) continue;
-      acc += w[i];
+      acc += p[i];
       if (acc > target) return i;
     }
     return last;
-  }
-
-  /**
-   * Entropy in bits of the distribution the last {@link draw} sampled from, before filtering
-   * (the model's guided, tempered predictive distribution).
-   */
-  lastEntropyBits(): number {
-    const w = this.#weights;
-    let total = 0;
-    for (let i = 0; i < this.vocab; i++) total += w[i];
-    let h = 0;
-    for (let i = 0; i < this.vocab; i++) {
-      if (w[i] > 0) {
-        const p = w[i] / total;
-        h -= p * Math.log2(p);
-      }
-    }
-    return h;
   }
 }
 

@@ -148,7 +148,7 @@ export async function sample(model: ARModel, options: SampleOptions): Promise<Sa
   const imageOfRow = rowClasses.map((_, r) => r % images);
   const V = m.vocabSize;
   const tokens = new Int32Array(images * cells);
-  const drawer = new TokenDrawer(V);
+  const drawer = new TokenDrawer(V, options.recordEntropy ?? false);
   const cache = model.newCache(rowClasses.length);
   const slotsPerStep = stepSlots(schedule);
   const trace: StepTrace[] = [];
@@ -184,7 +184,7 @@ export async function sample(model: ARModel, options: SampleOptions): Promise<Sa
           : null;
         const u = uniforms[b * cells + drawn + i];
         tokens[b * cells + step.cells[i]] = drawer.draw(cond, uncond, o.cfgScale, o, u);
-        if (entropy) entropy[b * step.cells.length + i] = drawer.lastEntropyBits();
+        if (entropy) entropy[b * step.cells.length + i] = drawer.entropyBits;
       }
     }
     drawn += step.cells.length;
