@@ -42,6 +42,8 @@ export interface StepOutput {
 export interface ARModel {
   /** The validated manifest (vocabulary, classes, grid, geometry, defaults). */
   readonly manifest: ModelManifest;
+  /** Where the manifest was read from (relative paths in it resolve against this). */
+  readonly source: URL;
   /** Where the model runs, e.g. `onnxruntime-node cpu` or `onnxruntime-web webgpu (adapter)`. */
   readonly backend: string;
   /** An empty cache for `batch` rows. */

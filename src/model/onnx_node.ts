@@ -132,11 +132,12 @@ export async function loadOnnxModel(
     graphOptimizationLevel: options.graphOptimization ?? "all",
     ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
   });
-  return new OnnxNodeModel(manifest, session, provider);
+  return new OnnxNodeModel(manifest, url, session, provider);
 }
 
 class OnnxNodeModel implements ARModel {
   readonly manifest: ModelManifest;
+  readonly source: URL;
   readonly backend: string;
   readonly #session: ort.InferenceSession;
   readonly #keyNames: string[];
@@ -144,10 +145,12 @@ class OnnxNodeModel implements ARModel {
 
   constructor(
     manifest: ModelManifest,
+    source: URL,
     session: ort.InferenceSession,
     provider: string,
   ) {
     this.manifest = manifest;
+    this.source = source;
     this.#session = session;
     this.backend = `onnxruntime-node ${provider}`;
     this.#keyNames = Array.from({ length: manifest.layers }, (_, i) => `past.${i}.key`);
