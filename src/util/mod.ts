@@ -4,3 +4,4 @@
  */
 export { Rng } from "./rng.ts";
 export { writeFileAtomic } from "./atomic.ts";
+export { type Progress, progress } from "./progress.ts";
