@@ -22,6 +22,7 @@ import type { ImageBatch, TokenGrids } from "../tokenizer/types.ts";
 import { psnrOf } from "../tokenizer/quality.ts";
 import { encodeNpy } from "../io/npy.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
+import { progress } from "../util/progress.ts";
 import { imagesToMosaic, interleaveImages } from "../viz/mosaic.ts";
 
 /** Settings of a fixture build; defaults give the committed fixtures. */
@@ -159,7 +160,11 @@ export async function buildEmojiFixtures(options: EmojiBuildOptions): Promise<Em
 
   const { items, classNames } = await listAll(options);
   log(`listed ${items.length} pictures in ${classNames.length} classes`);
-  const loaded = await loadPictures(items.map((it) => it.file), imageSize);
+  const bar = progress("pictures", items.length, { quiet: options.log === undefined });
+  const loaded = await loadPictures(items.map((it) => it.file), imageSize, 8, (done) => {
+    if (done % 100 === 0 || done === items.length) bar.update(done);
+  });
+  bar.stop();
   if (loaded.skipped.length > 0) {
     const first = loaded.skipped.slice(0, 3).map((s) => `${s.source}: ${s.reason}`).join("; ");
     console.warn(`warning: skipped ${loaded.skipped.length} unreadable pictures (${first})`);

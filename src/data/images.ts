@@ -49,6 +49,7 @@ export async function pictureToRgb(bytes: Uint8Array, size: number): Promise<Uin
 /**
  * Load pictures from files (paths) or in-memory bytes into one {@link ImageBatch} of
  * `size` x `size`. Runs `concurrency` decodes at a time; failures are collected in `skipped`.
+ * `onProgress` is called with the number of inputs finished so far.
  * @example
  * const { images, skipped } = await loadPictures(paths, 48);
  */
@@ -56,9 +57,11 @@ export async function loadPictures(
   sources: (string | Uint8Array)[],
   size: number,
   concurrency = 8,
+  onProgress?: (done: number) => void,
 ): Promise<LoadedPictures> {
   const results: (Uint8Array | Error)[] = new Array(sources.length);
   let next = 0;
+  let done = 0;
   const worker = async () => {
     while (next < sources.length) {
       const i = next++;
@@ -69,6 +72,7 @@ export async function loadPictures(
       } catch (err) {
         results[i] = err instanceof Error ? err : new Error(String(err));
       }
+      onProgress?.(++done);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
