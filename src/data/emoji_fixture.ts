@@ -6,6 +6,7 @@
  */
 import { z } from "../deps.ts";
 import { loadNpyFile, type NpyArray } from "../io/npy.ts";
+import { readText } from "../io/read.ts";
 import { PatchKMeansTokenizer } from "../tokenizer/patch_kmeans.ts";
 
 /** Folder of the committed fixtures, addressed relative to this module. */
@@ -158,11 +159,12 @@ export async function loadEmojiManifest(
   dir: string | URL = EMOJI_FIXTURE_DIR,
 ): Promise<EmojiManifest> {
   const path = new URL("manifest.json", asDirUrl(dir));
+  const text = await readText(path);
   let json: unknown;
   try {
-    json = JSON.parse(await Deno.readTextFile(path));
+    json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`cannot read ${path.pathname}: ${(err as Error).message}`);
+    throw new Error(`${path.pathname} is not valid JSON: ${(err as Error).message}`);
   }
   const parsed = EmojiManifestSchema.safeParse(json);
   if (!parsed.success) {

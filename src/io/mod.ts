@@ -15,3 +15,4 @@ export {
 } from "./npy.ts";
 export type { NpyArray, NpyArrayTypes, NpyData, NpyDtype } from "./npy.ts";
 export { gunzip, gzip, GZIP_LEVEL, isGzip } from "./gzip.ts";
+export { readBytes, readText } from "./read.ts";

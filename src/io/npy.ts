@@ -9,6 +9,7 @@
  */
 import { gunzip, gzip, isGzip } from "./gzip.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
+import { readBytes } from "./read.ts";
 
 /** Element types this module reads and writes, named as in NumPy. */
 export type NpyDtype =
@@ -223,18 +224,14 @@ function pathText(path: string | URL): string {
 }
 
 /**
- * Read a `.npy` or `.npy.gz` file (gzip chosen by the `.gz` extension). Errors name the file.
+ * Read a `.npy` or `.npy.gz` file (gzip chosen by the `.gz` extension) from a path, a file: URL
+ * or an http(s): URL. Errors name the file.
  * @example
  * const codebook = await loadNpyFile(new URL("../../fixtures/emoji/codebook.npy.gz", import.meta.url));
  */
 export async function loadNpyFile(path: string | URL): Promise<NpyArray> {
   const name = pathText(path);
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (err) {
-    throw new Error(`cannot read ${name}: ${(err as Error).message}`);
-  }
+  const bytes = await readBytes(path);
   try {
     return readNpy(name.endsWith(".gz") ? gunzip(bytes) : bytes);
   } catch (err) {
