@@ -45,7 +45,8 @@ function toUrl(location: string | URL): URL {
   return new URL(location, `file://${Deno.cwd()}/`);
 }
 
-async function readBytes(url: URL): Promise<Uint8Array> {
+/** Read a model file from a `file:` or `http(s):` URL; errors name the path and the fix. */
+export async function readBytes(url: URL): Promise<Uint8Array> {
   if (url.protocol === "file:") {
     try {
       return await Deno.readFile(url);
@@ -62,7 +63,8 @@ async function readBytes(url: URL): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
+/** Lowercase hex sha256 of `bytes`. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
