@@ -68,7 +68,9 @@ export interface ReplayResult {
 }
 
 /** Replay every step of the golden folder `dir` (holding index.json) with onnxruntime-node. */
-export async function replayGolden(dir: URL): Promise<{ tolerance: number; results: ReplayResult[] }> {
+export async function replayGolden(
+  dir: URL,
+): Promise<{ tolerance: number; results: ReplayResult[] }> {
   const index = JSON.parse(await Deno.readTextFile(new URL("index.json", dir)));
   const manifestUrl = new URL(index.manifest, dir);
   const manifest = JSON.parse(await Deno.readTextFile(manifestUrl));
