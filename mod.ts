@@ -3,3 +3,7 @@
  * @module
  */
 export * from "./src/schedule/mod.ts";
+export * from "./src/viz/mod.ts";
+export * from "./src/util/mod.ts";
+export * from "./src/model/mod.ts";
+export * from "./src/sampler/mod.ts";

@@ -13,3 +13,4 @@ export { default as sharp } from "npm:sharp@0.35.5";
 export { default as ndarray } from "npm:ndarray@1.1.1";
 export type { NdArray } from "npm:ndarray@1.1.1";
 export * as ort from "npm:onnxruntime-node@1.30.0";
+export { default as cliProgress } from "npm:cli-progress@3.12.0";
