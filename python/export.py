@@ -97,8 +97,41 @@ def export_onnx(model: GPT, path: str, dtype: str = "float32", opset: int = 17) 
             # folding would turn the fp16 initializers' casts into fp32 initializers again
             do_constant_folding=dtype == "float32",
         )
+    compact_names(tmp)
     os.replace(tmp, path)
     return path
+
+
+def compact_names(path: str) -> None:
+    """Drop node names and shorten intermediate tensor names (graph I/O and weights keep theirs).
+
+    torch.onnx names every node and value after its module path; on a tiny model those strings
+    are a fifth of the file. The names carry no meaning for onnxruntime.
+    """
+    import onnx
+
+    model = onnx.load(path)
+    g = model.graph
+    keep = {v.name for v in g.input} | {v.name for v in g.output} | {i.name for i in g.initializer}
+    rename: Dict[str, str] = {}
+
+    def short(name: str) -> str:
+        if name == "" or name in keep:
+            return name
+        if name not in rename:
+            rename[name] = f"v{len(rename)}"
+        return rename[name]
+
+    for node in g.node:
+        node.name = ""
+        node.doc_string = ""
+        for i, n in enumerate(node.input):
+            node.input[i] = short(n)
+        for i, n in enumerate(node.output):
+            node.output[i] = short(n)
+    for vi in g.value_info:
+        vi.name = short(vi.name)
+    onnx.save(model, path)
 
 
 def export_with_manifest(
