@@ -110,7 +110,7 @@ def compact_names(path: str) -> None:
     """
     import onnx
 
-    model = onnx.load(path)
+    model = onnx.load(path, load_external_data=False)  # >2 GB models keep their external data files
     g = model.graph
     keep = {v.name for v in g.input} | {v.name for v in g.output} | {i.name for i in g.initializer}
     rename: Dict[str, str] = {}
@@ -165,3 +165,49 @@ def export_with_manifest(
     )
     write_json_atomic(os.path.join(out_dir, f"{name}.json"), manifest)
     return manifest
+
+
+def main(argv=None) -> int:
+    """CLI: export a training checkpoint of python.train (LlamaGen/PAR checkpoints: python.convert)."""
+    import json
+    import sys
+
+    from .model import GPTConfig
+    from .schedule import make_grid, schedule_by_name
+
+    p = argparse.ArgumentParser(prog="python -m python.export", description=main.__doc__)
+    p.add_argument("--checkpoint", required=True, help="ckpt.pt written by python.train")
+    p.add_argument("--out", required=True, help="folder for <name>.onnx and <name>.json")
+    p.add_argument("--name", help="model name (default: the schedule name)")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float16"])
+    p.add_argument("--cfg-scale", type=float, default=1.5)
+    p.add_argument("--codebook", help="tokenizer codebook path, relative to --out")
+    args = p.parse_args(argv)
+    try:
+        ck = torch.load(args.checkpoint, map_location="cpu")
+    except Exception as e:  # noqa: BLE001
+        print(f"export: cannot read {args.checkpoint}: {e}", file=sys.stderr)
+        return 1
+    if not isinstance(ck, dict) or "model_config" not in ck:
+        print(f"export: {args.checkpoint} is not a python.train checkpoint; for LlamaGen/PAR checkpoints use"
+              " python -m python.convert", file=sys.stderr)
+        return 1
+    cfg = GPTConfig(**ck["model_config"])
+    model = GPT(cfg)
+    model.load_state_dict(ck["model"])
+    if args.dtype == "float16":
+        round_to_fp16(model)
+    schedule = schedule_by_name(make_grid(cfg.height, cfg.width), ck["schedule"])
+    log = ck.get("log", {})
+    prov = {"checkpoint": os.path.basename(args.checkpoint), "steps": ck.get("step"),
+            "finalValNll": log["val"][-1]["nll"] if log.get("val") else None, "data": log.get("data")}
+    sampling = {"cfgScale": args.cfg_scale, "cfgInterval": None, "temperature": 1.0, "topK": 0, "topP": 1.0}
+    man = export_with_manifest(model.eval(), args.out, args.name or ck["schedule"], schedule, dtype=args.dtype,
+                               class_names=ck.get("class_names"), sampling=sampling, codebook=args.codebook,
+                               provenance=prov)
+    print(json.dumps({k: man[k] for k in ("name", "onnx", "dtype", "layers", "dim", "heads")}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
