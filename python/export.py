@@ -63,8 +63,9 @@ def export_onnx(model: GPT, path: str, dtype: str = "float32", opset: int = 17) 
     cfg = model.config
     m = copy.deepcopy(model).eval().float()
     if dtype == "float16":
+        rope = m.rope.clone()
         m = m.half()
-        m.rope = m.rope.float()  # the RoPE table is computed in fp32, as theirs
+        m.rope = rope  # only the weights go fp16; the RoPE table stays exactly the fp32 one
     b, t, p = 2, 3, 2
     ids = torch.zeros(b, t, dtype=torch.long)
     pos = torch.tensor([[0, 1, -1]] * b, dtype=torch.long)
@@ -151,6 +152,7 @@ def export_with_manifest(
     export_onnx(model, onnx_path, dtype=dtype)
     prov = dict(provenance or {})
     prov.setdefault("torch", torch.__version__)
+    prov.setdefault("modelConfig", model.config.to_dict())
     prov.setdefault("exportSeconds", round(time.time() - t0, 2))
     manifest = build_manifest(
         name=name,

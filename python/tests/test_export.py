@@ -39,3 +39,17 @@ def test_export_contract(tmp_path):
         assert on_disk["format"] == "parlab-model/1" and on_disk["dtype"] == dtype
         assert on_disk["kvHeads"] == 2 and on_disk["headDim"] == 8 and on_disk["transitionTokens"] == 3
         assert on_disk["schedule"]["name"] == "par4"
+
+
+def test_fp16_export_keeps_the_fp32_rope_table(tmp_path):
+    import numpy as np
+    from onnx import numpy_helper
+
+    model = random_model()
+    export_with_manifest(model, str(tmp_path), "h", schedule_by_name(make_grid(4, 4), "par4"), dtype="float16")
+    g = onnx.load(os.path.join(tmp_path, "h.onnx"))
+    want = model.rope.flatten(1).numpy()
+    tables = [numpy_helper.to_array(a.t) for n in g.graph.node if n.op_type == "Constant" for a in n.attribute
+              if a.t.dims and list(a.t.dims) == list(want.shape)]
+    tables += [numpy_helper.to_array(i) for i in g.graph.initializer if list(i.dims) == list(want.shape)]
+    assert tables and all(t.dtype == np.float32 and np.array_equal(t, want) for t in tables)
