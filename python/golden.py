@@ -7,6 +7,9 @@ For a model (``fixtures/models/<name>.onnx`` + ``.json``) and its PyTorch weight
                   inputIds, positionIds, attentionMask, logits (.npy, NumPy format 1.0)
   uniforms.npy    float64 [condRows, cells]: the uniforms of the reference sampler
   sample.npy      int64 [condRows, cells]: the reference sampler's tokens for the whole schedule
+  margins.npy     float64 [condRows, cells]: each draw's distance to a CDF edge (fraction of the
+                  mass); a replay with logits that differ in the last digits can only disagree
+                  at a draw with a tiny margin, and everything later in that image follows it
 Steps 0..(n + 2) are saved in order (prefill, single-token steps, the first parallel step with
 transition slots, later group steps), so a replay from an empty KV cache reaches every kind.
 Rows: condRows conditional rows, then as many unconditional (null class) rows.
@@ -59,8 +62,10 @@ def write_golden(model: GPT, manifest: Dict, out_dir: str, classes: List[int], s
         steps.append(entry)
 
     torch.manual_seed(seed)
+    margins = np.zeros((len(classes), cell_count(schedule["grid"])))
     tokens = sample(torch_step_fn(model), schedule, classes, uniforms, cfg.vocab_size, cfg.num_classes,
-                    sampling, record=record)
+                    sampling, record=record, margins=margins)
+    np.save(os.path.join(out_dir, "margins.npy"), margins)
     np.save(os.path.join(out_dir, "uniforms.npy"), uniforms)
     np.save(os.path.join(out_dir, "sample.npy"), tokens.astype(np.int64))
     index = {
@@ -75,6 +80,7 @@ def write_golden(model: GPT, manifest: Dict, out_dir: str, classes: List[int], s
         "torch": torch.__version__,
         "uniforms": "uniforms.npy",
         "sample": "sample.npy",
+        "margins": "margins.npy",
         "steps": steps,
     }
     write_json_atomic(os.path.join(out_dir, "index.json"), index)

@@ -55,6 +55,15 @@ class Sampling:
 
 def pick_token(logits: np.ndarray, u: float, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0) -> int:
     """Steps 3-6 of the module docstring for one float64 logit row ``logits`` [V]."""
+    return pick_token_with_margin(logits, u, temperature, top_k, top_p)[0]
+
+
+def pick_token_with_margin(
+    logits: np.ndarray, u: float, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0
+):
+    """(token, margin): margin = distance of u * total from the nearest edge of the chosen id's
+    CDF interval, as a fraction of the total. A draw with a tiny margin may go the other way
+    under logits that differ in the last digits (onnxruntime vs PyTorch)."""
     z = np.asarray(logits, dtype=np.float64) / temperature
     e = np.exp(z - z.max())
     p = e / np.cumsum(e)[-1]
@@ -74,8 +83,12 @@ def pick_token(logits: np.ndarray, u: float, temperature: float = 1.0, top_k: in
         kept = order if hit.size == 0 else order[: hit[0] + 1]
     kept = np.sort(kept)
     cum = np.cumsum(p[kept])
-    above = np.nonzero(cum > u * cum[-1])[0]
-    return int(kept[above[0]] if above.size else kept[-1])
+    target = u * cum[-1]
+    above = np.nonzero(cum > target)[0]
+    j = int(above[0]) if above.size else len(kept) - 1
+    lower = cum[j - 1] if j > 0 else 0.0
+    margin = min(cum[j] - target, target - lower) / cum[-1]
+    return int(kept[j]), float(margin)
 
 
 StepFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
@@ -132,10 +145,12 @@ def sample(
     sampling: Sampling,
     record: Optional[Callable[[int, Dict[str, np.ndarray]], None]] = None,
     max_steps: Optional[int] = None,
+    margins: Optional[np.ndarray] = None,
 ) -> np.ndarray:
     """Run the schedule; returns tokens [Bc, cells] (int64; -1 for cells left when max_steps stops early).
 
-    ``record(step, arrays)`` receives each step's inputs, logits and sampled cells (for golden files).
+    ``record(step, arrays)`` receives each step's inputs, logits and sampled cells (for golden files);
+    ``margins`` [Bc, cells] float64, if given, receives each draw's margin (see pick_token_with_margin).
     """
     bc = len(classes)
     cfg_on = sampling.cfg_scale != 1.0
@@ -159,8 +174,12 @@ def sample(
                 if guided:
                     u = logits[b + bc, i].astype(np.float64)
                     c = u + sampling.cfg_scale * (c - u)
-                tok = pick_token(c, float(uniforms[b, k + i]), sampling.temperature, sampling.top_k, sampling.top_p)
+                tok, margin = pick_token_with_margin(
+                    c, float(uniforms[b, k + i]), sampling.temperature, sampling.top_k, sampling.top_p
+                )
                 tokens[b, cell] = tok
+                if margins is not None:
+                    margins[b, cell] = margin
                 if cfg_on:
                     tokens[b + bc, cell] = tok
         k += len(step["cells"])
