@@ -7,9 +7,10 @@ Graph I/O (one graph = one decoding step with a KV cache):
 B, T and P are dynamic (P may be 0: pass [B, Hkv, 0, D] tensors at the first step).
 
 ``dtype="float16"`` stores the weights as fp16 initializers and casts them to fp32 inside the
-graph, so every input and output stays float32 and the file is half the size; onnxruntime folds
-the casts at session creation (memory holds fp32 weights), and the numbers equal a float32 model
-whose weights are rounded to fp16. Opset 17, torch.onnx.export (torch 1.13 and 2.x).
+graph, so every input and output stays float32 and the file is half the size (the casts act on
+constants, which onnxruntime's graph optimizer may fold at session creation), and the numbers
+equal a float32 model whose weights are rounded to fp16 (``round_to_fp16``). The RoPE table stays
+the exact fp32 table. Opset 17, torch.onnx.export (torch 1.13 and 2.x).
 """
 from __future__ import annotations
 
