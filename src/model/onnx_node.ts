@@ -150,6 +150,8 @@ export async function loadOnnxModel(
         (err as Error).message
       }). Fix: re-export the model`,
     );
+  } finally {
+    ort.env.logLevel = logLevel;
   }
   return new OnnxNodeModel(manifest, url, session, provider);
 }
