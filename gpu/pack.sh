@@ -82,7 +82,7 @@ LIST=$(mktemp)
   ls node_modules/.deno/onnxruntime-web@*/node_modules/onnxruntime-web/dist/ort.webgpu.bundle.min.mjs
   ls node_modules/.deno/onnxruntime-web@*/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm
 ) | sort -u >"$LIST"
-fp=$(xargs -d '\n' stat -c '%n %s %Y' <"$LIST" | sha256sum | cut -c1-64)
+fp=$(xargs -d '\n' stat -c '%n %s' <"$LIST" | sha256sum | cut -c1-64)
 if ! reuse node_modules.tar.xz "$fp"; then
   tar -cf - --no-recursion -T "$LIST" | xz -T0 "-$LEVEL" >"$TMP/node_modules.tar.xz"
   echo "$fp-$LEVEL" >"$TMP/node_modules.tar.xz.src"

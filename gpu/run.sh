@@ -61,7 +61,8 @@ export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$WORK/xdg}"
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 
 t1=$(date +%s.%N)
-echo "== unpacked in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s: $(deno --version | head -1); VK_DRIVER_FILES=${VK_DRIVER_FILES:-(loader default)}"
+echo "== unpacked in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s: $(command -v deno): $(deno --version | head -1)"
+echo "== Vulkan loader: $(ls "$WORK"/root/usr/lib/x86_64-linux-gnu/libvulkan.so.1.* 2>/dev/null | head -1); VK_DRIVER_FILES=${VK_DRIVER_FILES:-(loader default)}"
 deno eval 'const a = await navigator.gpu?.requestAdapter({ powerPreference: "high-performance" });
 console.log("== WebGPU adapter:", a ? `${a.info.description || a.info.vendor} (fallback: ${a.info.isFallbackAdapter}, shader-f16: ${a.features.has("shader-f16")})` : "none");'
 
