@@ -6,7 +6,9 @@
  *
  * CI runs this on Mesa's software Vulkan (apt: mesa-vulkan-drivers libvulkan1). Without any
  * WebGPU adapter the suite fails, unless PARLAB_ALLOW_NO_GPU=1, which skips it. Without the
- * committed tiny models (fixtures/models/tiny-*.json) it is skipped with a message.
+ * committed tiny models (fixtures/models/tiny-*.json) it is skipped with a message. On an adapter
+ * without shader-f16 (e.g. wgpu's GL backend: DENO_WEBGPU_BACKEND=gl) the fp16-stored models
+ * cannot run; then the clear refusal is tested and the suite fails unless PARLAB_ALLOW_NO_GPU=1.
  *
  * The software adapter takes ~40-300 ms a step (CPU backend: ~2 ms), so par16 runs its whole
  * schedule (51 steps) and raster and par4 their first 40 steps, each through `sample()`.
@@ -56,7 +58,43 @@ if (!adapter) {
     });
   }
 }
-const ignore = !haveModels || !adapter;
+const fp16Models = haveModels &&
+  JSON.parse(await Deno.readTextFile(modelPath("par4"))).dtype === "float16";
+// fp16-stored models need shader-f16 on WebGPU (wgpu's GL backend, for one, lacks it).
+const f16Blocked = Boolean(adapter && !adapter.shaderF16 && fp16Models);
+if (f16Blocked) {
+  console.warn(
+    `webgpu_test: parity not run: adapter "${adapter!.name}" lacks shader-f16, which the ` +
+      "fp16-stored tiny models need (the Vulkan adapter of mesa-vulkan-drivers offers it)",
+  );
+  Deno.test({
+    name: "webgpu without shader-f16: fp16 model refused with a fix, auto takes cpu",
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      let message = "";
+      try {
+        await loadModel(modelPath("par4"), { backend: "webgpu" });
+      } catch (err) {
+        assert(err instanceof ManifestError);
+        message = err.message;
+      }
+      assert(message.includes("shader-f16") && message.includes("Fix:"), message);
+      const auto = await loadModel(modelPath("par4"), { backend: "auto" });
+      assertEquals(auto.backend, "onnxruntime-node cpu");
+    },
+  });
+}
+if (f16Blocked && !allowNoGpu) {
+  Deno.test("WebGPU adapter offers shader-f16 (the parity tests need it)", () => {
+    throw new Error(
+      `adapter "${adapter!.name}" lacks shader-f16, so the parity tests cannot run. Fix: ` +
+        "apt-get install mesa-vulkan-drivers libvulkan1 (Vulkan llvmpipe offers it), or set " +
+        "PARLAB_ALLOW_NO_GPU=1 to skip",
+    );
+  });
+}
+const ignore = !haveModels || !adapter || f16Blocked;
 
 /** Thrown by {@link Recorder} to end a `sample()` run after a number of steps. */
 class StopAfter extends Error {}

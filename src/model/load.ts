@@ -7,8 +7,8 @@
 import { z } from "../deps.ts";
 import type { ARModel } from "./ar_model.ts";
 import { ManifestError } from "./manifest.ts";
-import { loadOnnxModel } from "./onnx_node.ts";
-import { loadWebGpuModel, webGpuAdapterInfo } from "./onnx_webgpu.ts";
+import { loadManifest, loadOnnxModel } from "./onnx_node.ts";
+import { loadWebGpuModel, webGpuAdapterInfo, webGpuBlocker } from "./onnx_webgpu.ts";
 
 /** Backend names accepted by {@link loadModel} (and the CLI's `--backend`). */
 export const BackendSchema = z.enum(["cpu", "cuda", "webgpu", "auto"]);
@@ -20,8 +20,9 @@ export type BackendName = z.infer<typeof BackendSchema>;
 export interface LoadModelOptions {
   /**
    * Where to run (default `cpu`). `auto`: WebGPU when `navigator.gpu` offers a hardware
-   * adapter, else the CPU (a software adapter such as llvmpipe is slower than the CPU backend,
-   * so `auto` does not take it; ask for `webgpu` to use it anyway).
+   * adapter that can run the model (fp16-stored models need `shader-f16`), else the CPU (a
+   * software adapter such as llvmpipe is slower than the CPU backend, so `auto` does not take
+   * it; ask for `webgpu` to use it anyway).
    */
   backend?: BackendName;
   /** CPU/CUDA intra-op threads (onnxruntime-node only). */
@@ -57,7 +58,14 @@ export async function loadModel(
     );
   }
   let backend: BackendName = parsed.data;
-  if (backend === "auto") backend = (await resolveAutoBackend()).backend;
+  if (backend === "auto") {
+    backend = (await resolveAutoBackend()).backend;
+    const info = await webGpuAdapterInfo();
+    if (backend === "webgpu" && info) {
+      const { manifest } = await loadManifest(location);
+      if (webGpuBlocker(manifest, info)) backend = "cpu";
+    }
+  }
   if (backend === "webgpu") {
     return await loadWebGpuModel(location, { skipHashCheck: options.skipHashCheck });
   }

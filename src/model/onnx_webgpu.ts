@@ -77,6 +77,21 @@ export async function webGpuAdapterInfo(): Promise<WebGpuAdapterInfo | null> {
 }
 
 /**
+ * Why `manifest`'s model cannot run on `adapter`, or null when it can. fp16-stored models
+ * (`dtype: "float16"`) gather their embedding rows from fp16 tables before casting them up, and
+ * onnxruntime-web's Gather needs `shader-f16` for that (measured: wgpu's GL backend on llvmpipe
+ * lacks it and the step fails with "Program Gather requires f16").
+ */
+export function webGpuBlocker(manifest: ModelManifest, adapter: WebGpuAdapterInfo): string | null {
+  if (manifest.dtype === "float16" && !adapter.shaderF16) {
+    return `backend webgpu: model "${manifest.name}" stores float16 weights, which needs the ` +
+      `adapter feature shader-f16, and adapter "${adapter.name}" lacks it. Fix: use --backend ` +
+      "cpu (or auto), or export the model with --dtype float32";
+  }
+  return null;
+}
+
+/**
  * Hand onnxruntime-web its wasm from disk and at our adapter. Global and once per process:
  * onnxruntime-web creates one GPU device on the first WebGPU session and keeps it.
  */
@@ -164,6 +179,8 @@ export async function loadWebGpuModel(
     }
   }
   const { info } = await initOrt(options.powerPreference ?? "high-performance");
+  const blocker = webGpuBlocker(manifest, info);
+  if (blocker) throw new ManifestError(blocker);
   const preferred: Record<string, "cpu" | "gpu-buffer"> = { logits: "cpu" };
   for (let i = 0; i < manifest.layers; i++) {
     preferred[`present.${i}.key`] = "gpu-buffer";
