@@ -21,6 +21,7 @@ export {
   webGpuAdapter,
   type WebGpuAdapterInfo,
   webGpuAdapterInfo,
+  webGpuBlocker,
   type WebGpuLoadOptions,
   WebGpuModel,
 } from "./onnx_webgpu.ts";
