@@ -12,3 +12,4 @@ export { parseHTML } from "npm:linkedom@0.18.12";
 export { default as sharp } from "npm:sharp@0.35.5";
 export { default as ndarray } from "npm:ndarray@1.1.1";
 export type { NdArray } from "npm:ndarray@1.1.1";
+export { kmeans } from "npm:ml-kmeans@7.0.1";
