@@ -3,3 +3,5 @@
  * @module
  */
 export * from "./src/schedule/mod.ts";
+export * from "./src/viz/mod.ts";
+export * from "./src/util/mod.ts";

@@ -35,6 +35,30 @@ export type PlotOptions = Omit<Parameters<typeof Plot.plot>[0], "document">;
  * const fig = plotFigure({ marks: [Plot.dot([{ x: 1, y: 2 }], { x: "x", y: "y" })] });
  */
 export function plotFigure(options: PlotOptions): Figure {
+  // Plot puts a title in an HTML <h2>; draw it as SVG text instead so the file stands alone.
+  const { title, subtitle: _subtitle, caption: _caption, ...rest } = options as PlotOptions & {
+    title?: unknown;
+    subtitle?: unknown;
+    caption?: unknown;
+  };
+  const fig = renderPlot(rest);
+  return typeof title === "string" && title.length > 0 ? withTitle(fig, title) : fig;
+}
+
+/** Stack a title line above a figure. */
+function withTitle(fig: Figure, title: string): Figure {
+  const band = 24;
+  const height = fig.height + band;
+  const escaped = title.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return {
+    svg:
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${fig.width}" height="${height}" viewBox="0 0 ${fig.width} ${height}" font-family="DejaVu Sans, sans-serif"><text x="6" y="17" font-size="14" font-weight="bold">${escaped}</text><g transform="translate(0,${band})">${fig.svg}</g></svg>`,
+    width: fig.width,
+    height,
+  };
+}
+
+function renderPlot(options: PlotOptions): Figure {
   const { document } = parseHTML("<!DOCTYPE html><html><body></body></html>") as unknown as {
     document: unknown;
   };
