@@ -4,6 +4,7 @@
  * @module
  */
 import { gridCells, type GridShape } from "./tokens.ts";
+import { cellCoords } from "../schedule/grid.ts";
 
 /** Mean of a pair quantity at one offset (cell j − cell i). */
 export interface OffsetMean {
@@ -29,14 +30,6 @@ export interface DistanceMean {
   pairs: number;
 }
 
-/** Frame, row and column of a flat cell index. */
-export function cellCoords(grid: GridShape, cell: number): { f: number; r: number; c: number } {
-  const hw = grid.height * grid.width;
-  const f = Math.floor(cell / hw);
-  const rest = cell - f * hw;
-  return { f, r: Math.floor(rest / grid.width), c: rest % grid.width };
-}
-
 function checkMatrix(matrix: ArrayLike<number>, grid: GridShape): number {
   const c = gridCells(grid);
   if (matrix.length !== c * c) {
@@ -59,13 +52,15 @@ export function meanByOffset(matrix: ArrayLike<number>, grid: GridShape): Offset
   const sf = 2 * frames - 1;
   const sum = new Float64Array(sf * sh * sw);
   const cnt = new Float64Array(sf * sh * sw);
-  const coords = Array.from({ length: c }, (_, i) => cellCoords(grid, i));
+  const full = { frames, height: h, width: w };
+  const coords = Array.from({ length: c }, (_, i) => cellCoords(full, i));
   for (let i = 0; i < c; i++) {
     const a = coords[i];
     for (let j = 0; j < c; j++) {
       if (i === j) continue;
       const b = coords[j];
-      const k = ((b.f - a.f + frames - 1) * sh + (b.r - a.r + h - 1)) * sw + (b.c - a.c + w - 1);
+      const k = ((b.frame - a.frame + frames - 1) * sh + (b.row - a.row + h - 1)) * sw +
+        (b.col - a.col + w - 1);
       sum[k] += matrix[i * c + j];
       cnt[k]++;
     }

@@ -29,7 +29,7 @@
  * the coarse variables, which is a lower bound on the fine one (data processing inequality).
  * @module
  */
-import { allPairsStats, type AllPairsOptions } from "./all_pairs.ts";
+import { type AllPairsOptions, allPairsStats } from "./all_pairs.ts";
 import { millerMadowEntropy, pluginEntropy } from "./estimators.ts";
 import { PairScratch, type PairTable } from "./pairs.ts";
 import { type ColumnTable, type GridShape, toColumns, type TokenSet } from "./tokens.ts";
@@ -121,7 +121,11 @@ function marginalsOf(stats: PairTable): { plugin: Float64Array; "miller-madow": 
   const plugin = new Float64Array(c);
   const mm = new Float64Array(c);
   for (let i = 0; i < c; i++) {
-    const h = { n: stats.rows, sumNLogN: stats.sumNLogN[i * c + i], support: stats.support[i * c + i] };
+    const h = {
+      n: stats.rows,
+      sumNLogN: stats.sumNLogN[i * c + i],
+      support: stats.support[i * c + i],
+    };
     plugin[i] = pluginEntropy(h);
     mm[i] = millerMadowEntropy(h);
   }

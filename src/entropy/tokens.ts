@@ -153,8 +153,10 @@ export function rowsByClass(ts: TokenSet): Map<number, Int32Array> {
     if (!list) lists.set(c, list = []);
     list.push(i);
   }
-  return new Map([...lists.entries()].sort((a, b) => a[0] - b[0]).map(([c, l]) => [
-    c,
-    Int32Array.from(l),
-  ]));
+  return new Map(
+    [...lists.entries()].sort((a, b) => a[0] - b[0]).map(([c, l]) => [
+      c,
+      Int32Array.from(l),
+    ]),
+  );
 }
