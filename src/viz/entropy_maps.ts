@@ -458,6 +458,8 @@ export function offsetMapFigure(
           y1: (o: OffsetMean) => o.dy - 0.5,
           y2: (o: OffsetMean) => o.dy + 0.5,
           fill: "mean",
+          stroke: "mean",
+          strokeWidth: 0.6,
         }),
         // The zero offset is a cell with itself (I = H); drawn blank so it does not set the scale.
         Plot.rect([{ x: 0, y: 0 }], {
