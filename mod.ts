@@ -5,3 +5,5 @@
 export * from "./src/schedule/mod.ts";
 export * from "./src/viz/mod.ts";
 export * from "./src/util/mod.ts";
+export * from "./src/model/mod.ts";
+export * from "./src/sampler/mod.ts";

@@ -12,4 +12,6 @@ export { parseHTML } from "npm:linkedom@0.18.12";
 export { default as sharp } from "npm:sharp@0.35.5";
 export { default as ndarray } from "npm:ndarray@1.1.1";
 export type { NdArray } from "npm:ndarray@1.1.1";
+export * as ort from "npm:onnxruntime-node@1.30.0";
+export { default as cliProgress } from "npm:cli-progress@3.12.0";
 export { kmeans } from "npm:ml-kmeans@7.0.1";

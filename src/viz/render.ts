@@ -130,14 +130,12 @@ export async function saveFigure(
 }
 
 /**
- * Show a figure inline when running inside a Deno Jupyter kernel; returns the figure otherwise.
- * Uses the `image/svg+xml` MIME bundle so notebooks stay vector and small.
+ * Show a figure inline when running inside a Deno Jupyter kernel (as `image/svg+xml`, so
+ * notebooks stay vector); outside a notebook it does nothing. Returns nothing, so a notebook
+ * cell ending with it does not also print the SVG source as text.
  */
-export function displayFigure(fig: Figure): Figure {
+export function displayFigure(fig: Figure): void {
   // deno-lint-ignore no-explicit-any
   const jupyter = (Deno as any).jupyter;
-  if (jupyter?.display) {
-    jupyter.display({ "image/svg+xml": fig.svg }, { raw: true });
-  }
-  return fig;
+  if (jupyter?.display) jupyter.display({ "image/svg+xml": fig.svg }, { raw: true });
 }

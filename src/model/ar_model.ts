@@ -1,0 +1,57 @@
+/**
+ * The backend-neutral interface of an autoregressive image-token model that runs one decoding
+ * step at a time under the ONNX step contract (see the README's "model contract").
+ * @module
+ */
+import type { ModelManifest } from "./manifest.ts";
+
+/** The inputs of one decoding step for `batch` rows of `length` slots each. */
+export interface StepInputs {
+  /** Rows in the batch (images, doubled when guidance runs unconditional rows). */
+  batch: number;
+  /** Slots fed in this step (T). */
+  length: number;
+  /** [batch, T] token ids in the model's single id space. */
+  inputIds: BigInt64Array;
+  /** [batch, T] flat cell index of each slot; -1 for class and transition slots. */
+  positionIds: BigInt64Array;
+  /**
+   * [batch, 1, T, P+T] where a query may attend (1) or not (0), P = the cache's length.
+   * Past slots come first, then this step's slots.
+   */
+  attentionMask: Uint8Array;
+}
+
+/** The key/value cache of one batch: owned by the sampler, appended by every step. */
+export interface KVCache {
+  /** Rows in the batch. */
+  readonly batch: number;
+  /** Slots cached so far (P). */
+  readonly length: number;
+}
+
+/** What one step returns. */
+export interface StepOutput {
+  /** [batch, T, V] float32 logits. */
+  logits: Float32Array;
+  /** Seconds spent inside the runtime for this step (without input building). */
+  modelSeconds: number;
+}
+
+/** An AR token model that decodes one step at a time with a KV cache. */
+export interface ARModel {
+  /** The validated manifest (vocabulary, classes, grid, geometry, defaults). */
+  readonly manifest: ModelManifest;
+  /** Where the manifest was read from (relative paths in it resolve against this). */
+  readonly source: URL;
+  /** Where the model runs, e.g. `onnxruntime-node cpu` or `onnxruntime-web webgpu (adapter)`. */
+  readonly backend: string;
+  /** An empty cache for `batch` rows. */
+  newCache(batch: number): KVCache;
+  /** Run one step; appends this step's keys/values to `cache`. */
+  step(cache: KVCache, inputs: StepInputs): Promise<StepOutput>;
+  /** Drop cached slots beyond `length` (speculative schedules roll back rejected drafts). */
+  truncate(cache: KVCache, length: number): void;
+  /** Free native resources. */
+  dispose(): Promise<void>;
+}
