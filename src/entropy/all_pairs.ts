@@ -8,6 +8,7 @@
 import { emptyPairTable, fillReference, PairScratch, type PairTable } from "./pairs.ts";
 import type { AllPairsJob } from "./pairs_worker.ts";
 import type { ColumnTable } from "./tokens.ts";
+import { progress } from "../util/progress.ts";
 
 /** A progress callback: pairs done so far out of the total. */
 export type ProgressCallback = (done: number, total: number) => void;
@@ -16,50 +17,20 @@ export type ProgressCallback = (done: number, total: number) => void;
 export interface AllPairsOptions {
   /** Worker count; 0 or 1 computes on the calling thread. Default: min(2, hardware threads). */
   workers?: number;
-  /** `true` prints a progress line to stderr; a function receives (done, total) instead. */
+  /** `true` shows a progress bar on stderr (src/util/progress); a function gets (done, total). */
   progress?: boolean | ProgressCallback;
   /** Label for the stderr progress line. */
   label?: string;
 }
 
-/**
- * Print a one-line, self-overwriting progress meter to stderr; returns the callback and a
- * `finish` that ends the line.
- */
-export function stderrProgress(label: string): { update: ProgressCallback; finish: () => void } {
-  const t0 = performance.now();
-  const enc = new TextEncoder();
-  let last = -Infinity;
-  let started = false;
-  const write = (s: string) => Deno.stderr.writeSync(enc.encode(s));
-  return {
-    update(done, total) {
-      // Redraw at most 4 times a second (and at the end) so logs stay short.
-      const now = performance.now();
-      if (now - last < 250 && done < total) return;
-      last = now;
-      started = true;
-      const pct = total === 0 ? 100 : Math.floor((100 * done) / total);
-      const secs = (now - t0) / 1000;
-      const eta = done > 0 ? (secs * (total - done)) / done : 0;
-      write(
-        `\r${label}: ${done}/${total} pairs (${pct}%) ${secs.toFixed(1)} s, eta ${
-          eta.toFixed(1)
-        } s   `,
-      );
-    },
-    finish() {
-      if (started) write("\n");
-    },
-  };
-}
-
 function progressOf(
   options: AllPairsOptions,
+  total: number,
 ): { update?: ProgressCallback; finish: () => void } {
   if (typeof options.progress === "function") return { update: options.progress, finish() {} };
-  if (options.progress) return stderrProgress(options.label ?? "all pairs");
-  return { finish() {} };
+  if (!options.progress) return { finish() {} };
+  const bar = progress(options.label ?? "all pairs", total);
+  return { update: (done) => bar.update(done), finish: () => bar.stop() };
 }
 
 /** Total number of unordered pairs for `cells` cells. */
@@ -80,7 +51,7 @@ export async function allPairsStats(
     0,
     Math.floor(options.workers ?? Math.min(2, navigator.hardwareConcurrency || 1)),
   );
-  const meter = progressOf(options);
+  const meter = progressOf(options, pairCount(table.cells));
   try {
     if (workers <= 1) return allPairsOnThread(table, meter.update);
     return await allPairsOnWorkers(table, workers, meter.update);

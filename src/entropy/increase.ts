@@ -158,3 +158,26 @@ export function entropyIncrease(
     byStep,
   };
 }
+
+/**
+ * Wrap the sampler's teacher-forcing output (NLL in nats, entropy in bits, both
+ * [grids, cells]) as a {@link CellEntropyResult} in bits.
+ * @example
+ * const tf = await teacherForce(model, schedule, tokens, labels);
+ * const result = fromTeacherForcing(tf, schedule, "PAR-4x");
+ */
+export function fromTeacherForcing(
+  tf: { nll: ArrayLike<number>; entropyBits: ArrayLike<number> },
+  schedule: StepsLike,
+  label?: string,
+): CellEntropyResult {
+  const nll = Float64Array.from(tf.nll, (v) => v / Math.LN2);
+  return {
+    label: label ?? schedule.name,
+    grid: schedule.grid,
+    entropy: tf.entropyBits,
+    nll,
+    unit: "bits",
+    schedule,
+  };
+}

@@ -11,7 +11,6 @@ export {
   allPairsStats,
   pairCount,
   type ProgressCallback,
-  stderrProgress,
 } from "./all_pairs.ts";
 export { type ClassDependency, dependencyByClass } from "./classes.ts";
 export { codebookClusters, type CodeClusters } from "./coarse.ts";
@@ -45,6 +44,7 @@ export {
   type CellQuantity,
   type EntropyIncrease,
   entropyIncrease,
+  fromTeacherForcing,
   meanPerCell,
 } from "./increase.ts";
 export { PairScratch, type PairTable } from "./pairs.ts";
