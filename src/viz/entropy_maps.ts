@@ -69,7 +69,7 @@ type ColorScale = Record<string, unknown> & { domain: [number, number]; label?: 
  * A horizontal colour bar for a continuous scale, drawn with rect marks (Plot's own ramp
  * legend paints on a canvas, which the server-side DOM lacks).
  */
-function colorBar(scale: ColorScale, width: number, title?: string): Figure {
+function colorBar(scale: ColorScale, width: number): Figure {
   const [d0, d1] = scale.domain;
   const steps = 96;
   // Bins even in the scale's transformed space, so a symlog bar is not all one end.
@@ -86,7 +86,6 @@ function colorBar(scale: ColorScale, width: number, title?: string): Figure {
   const { legend: _l, label, width: _w, ...color } = scale;
   return plotFigure(
     {
-      title,
       width,
       height: 46,
       marginTop: 16,
@@ -126,18 +125,23 @@ function symlogTicks(d0: number, d1: number, k: number): number[] {
   return ticks;
 }
 
-/** Stack figures vertically into one standalone SVG (left-aligned). */
-function stackFigures(parts: readonly Figure[]): Figure {
+/** Stack figures vertically into one standalone SVG (left-aligned), under an optional title. */
+function stackFigures(parts: readonly Figure[], title?: string): Figure {
   const width = Math.max(...parts.map((p) => p.width));
-  let y = 0;
+  const band = title ? 24 : 0;
+  let y = band;
   const body = parts.map((p) => {
     const g = `<g transform="translate(0,${y})">${p.svg}</g>`;
     y += p.height;
     return g;
   }).join("");
+  const escaped = (title ?? "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const head = title
+    ? `<text x="6" y="17" font-size="14" font-weight="bold">${escaped}</text>`
+    : "";
   return {
     svg: `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" ` +
-      `viewBox="0 0 ${width} ${y}" font-family="DejaVu Sans, sans-serif">${body}</svg>`,
+      `viewBox="0 0 ${width} ${y}" font-family="DejaVu Sans, sans-serif">${head}${body}</svg>`,
     width,
     height: y,
   };
@@ -317,9 +321,8 @@ export function cellMapsFigure(
   const bar = colorBar(
     colorScale as ColorScale,
     Math.min(width, Math.max(260, Math.min(420, width * 0.6))),
-    options.title,
   );
-  return stackFigures([bar, map]);
+  return stackFigures([bar, map], options.title);
 }
 
 /**
@@ -473,12 +476,8 @@ export function offsetMapFigure(
       ],
     } as Parameters<typeof plotFigure>[0],
   );
-  const bar = colorBar(
-    color,
-    Math.max(420, side + 70),
-    options.title ?? "Mean mutual information by offset (dy, dx)",
-  );
-  return stackFigures([bar, map]);
+  const bar = colorBar(color, Math.max(300, side + 70));
+  return stackFigures([bar, map], options.title ?? "Mean mutual information by offset (dy, dx)");
 }
 
 /** One curve of {@link distanceCurveFigure}. */
