@@ -53,7 +53,7 @@ export interface DependencyAnalysisOptions {
   estimator?: MiEstimator;
   /** Seed of the shuffles, k-means and random groups (default 0). */
   seed?: number;
-  /** Smallest class analysed on its own (default 300 samples). */
+  /** Smallest class analysed on its own (default 200 samples). */
   minClassRows?: number;
   /** Worker count for the pair engine (default 2). */
   workers?: number;
@@ -85,14 +85,18 @@ export interface DependencyAnalysisSummary {
   figures: string[];
 }
 
-/** The four default reference cells: centre, a corner region, an edge, and an off-centre cell. */
+/**
+ * The four default reference cells: the centre, an upper-left interior cell, a lower-right one
+ * and one right of centre (on 24 x 24: (12,12), (6,6), (18,20), (9,16)); interior cells, since
+ * border cells of the emoji are nearly always background and carry little information.
+ */
 function defaultRefs(h: number, w: number): number[] {
   const cell = (r: number, c: number) => Math.min(h - 1, r) * w + Math.min(w - 1, c);
   return [
     cell(Math.floor(h / 2), Math.floor(w / 2)),
     cell(Math.floor(h / 4), Math.floor(w / 4)),
     cell(Math.floor((3 * h) / 4), Math.floor((5 * w) / 6)),
-    cell(h - 1, Math.floor(w / 2)),
+    cell(Math.floor((3 * h) / 8), Math.floor((2 * w) / 3)),
   ];
 }
 
@@ -161,6 +165,26 @@ export async function runDependencyAnalysis(
       { title: `Conditional entropy H(X_j | X_ref), ${est} estimator, K = ${ts.vocabSize} codes` },
     ),
     "entropy_conditional",
+  );
+  // The same maps divided by the marginal: the fraction of H(X_j) left after seeing X_ref
+  // (1 = independent). Removes the background/foreground pattern of the marginal entropy.
+  const hFine = est === "plugin" ? fine.entropy.plugin : fine.entropy["miller-madow"];
+  await save(
+    conditionalEntropyMapsFigure(
+      refs.map((ref) => ({
+        ref,
+        values: conditionalEntropyRow(fine, ref, est).map((v, j) =>
+          hFine[j] > 0.05 ? v / hFine[j] : NaN
+        ),
+      })),
+      grid,
+      {
+        title: `Normalised conditional entropy H(X_j | X_ref) / H(X_j), ${est}`,
+        legend: "fraction of H(X_j) left given X_ref",
+        domain: [0, 1],
+      },
+    ),
+    "entropy_conditional_ratio",
   );
   const miFine = mutualInformationMatrix(fine, est);
   await save(
@@ -248,7 +272,7 @@ export async function runDependencyAnalysis(
     const classes = await dependencyByClass(ts, {
       ...common,
       codeMap,
-      minRows: options.minClassRows ?? 300,
+      minRows: options.minClassRows ?? 200,
       label: "pairs",
     });
     tClasses = performance.now();

@@ -416,12 +416,14 @@ export interface OffsetMapOptions {
   legend?: string;
   /** Edge of a cell in pixels (default 12). */
   cellSize?: number;
+  /** Colour scale: "linear" (default) or "symlog" (weak far field and strong neighbours both). */
+  scale?: "linear" | "symlog";
 }
 
 /**
  * Mean mutual information by spatial offset (dy, dx) as a heat map centred on (0, 0) (frame
- * offset 0 only). A symmetric-log colour scale keeps both the strong near neighbours and the
- * weak far field visible.
+ * offset 0 only). The optional symmetric-log colour scale keeps both the strong near neighbours
+ * and a weak far field visible.
  */
 export function offsetMapFigure(
   offsets: readonly OffsetMean[],
@@ -434,14 +436,23 @@ export function offsetMapFigure(
   const size = options.cellSize ?? 12;
   const side = (2 * reach + 1) * size;
   const top = Math.max(...data.map((o) => o.mean));
-  const color: ColorScale = {
-    type: "symlog",
-    scheme: "viridis",
-    domain: [0, top > 0 ? top : 1],
-    constant: top / 100 || 1e-3,
-    clamp: true,
-    label: options.legend ?? "mean I, bits (symlog scale)",
-  };
+  const symlog = options.scale === "symlog";
+  const low = Math.min(0, ...data.map((o) => o.mean));
+  const color: ColorScale = symlog
+    ? {
+      type: "symlog",
+      scheme: "viridis",
+      domain: [0, top > 0 ? top : 1],
+      constant: top / 100 || 1e-3,
+      clamp: true,
+      label: options.legend ?? "mean I, bits (symlog scale)",
+    }
+    : {
+      type: "linear",
+      scheme: "viridis",
+      domain: [low, top > low ? top : low + 1],
+      label: options.legend ?? "mean I, bits",
+    };
   const { label: _label, ...mapColor } = color;
   const map = plotFigure(
     {
@@ -550,7 +561,7 @@ export function distanceCurveFigure(
 export interface ScheduleCostFigureOptions {
   /** Title above the chart. */
   title?: string;
-  /** Figure width (default 640). */
+  /** Figure width (default 720). */
   width?: number;
 }
 
@@ -562,16 +573,17 @@ export function scheduleCostFigure(
   const rows = costs.map((c) => ({
     name: `${c.name} (${c.steps} steps)`,
     total: c.total,
-    text: c.total >= 100 ? c.total.toFixed(0) : c.total.toFixed(2),
+    text: `${c.total >= 100 ? c.total.toFixed(0) : c.total.toFixed(2)}` +
+      (c.pairs > 0 ? ` (${(c.total / c.pairs).toFixed(2)} per pair)` : ""),
   }));
   return plotFigure(
     {
       title: options.title ??
         "Within-step pairwise mutual information (what parallel sampling ignores)",
-      width: options.width ?? 640,
+      width: options.width ?? 720,
       height: 60 + 32 * rows.length,
       marginLeft: 200,
-      marginRight: 60,
+      marginRight: 150,
       x: { label: "Σ I(X_a; X_b) over same-step pairs, bits", grid: true },
       y: { label: null, domain: rows.map((r) => r.name) },
       marks: [
