@@ -7,3 +7,6 @@ export * from "./src/viz/mod.ts";
 export * from "./src/util/mod.ts";
 export * from "./src/model/mod.ts";
 export * from "./src/sampler/mod.ts";
+export * from "./src/io/mod.ts";
+export * from "./src/tokenizer/mod.ts";
+export * from "./src/data/mod.ts";

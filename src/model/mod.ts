@@ -13,3 +13,4 @@ export {
   transitionTokenId,
 } from "./manifest.ts";
 export { cudaAvailable, loadManifest, loadOnnxModel, type OnnxLoadOptions } from "./onnx_node.ts";
+export { loadModelTokenizer } from "./tokenizer.ts";

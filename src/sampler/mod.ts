@@ -18,3 +18,4 @@ export {
   type TeacherForceOptions,
   type TeacherForceResult,
 } from "./teacher_forcing.ts";
+export { sampleMany, type SampleManyOptions, type SampleManyResult } from "./batch.ts";

@@ -17,3 +17,11 @@ export {
   stepsOverTimeFigure,
   type StepsOverTimeOptions,
 } from "./schedule_figures.ts";
+export {
+  imagesToMosaic,
+  interleaveImages,
+  mosaicImage,
+  type MosaicOptions,
+  rgbToPng,
+  tokensToMosaic,
+} from "./mosaic.ts";

@@ -1,0 +1,140 @@
+/**
+ * Sampler speed (run by `deno task bench`; ratios measured in one run on one machine):
+ * seconds per image for raster 1x, PAR-4x, PAR-16x and raster-groups-4, each on the model
+ * trained for it, at batch 1 and 8 on the CPU backend; speed-ups against 1x; the sampler's own
+ * share of wall time; and the KV-cache cost per step against past length.
+ *
+ *   deno run -A bench/sampler_speed.ts [--models DIR] [--prefix tiny-] [--out bench/results/sampler_speed.json]
+ *
+ * Writes the JSON atomically and prints a table.
+ * @module
+ */
+import {
+  loadOnnxModel,
+  makeGrid,
+  numberFlag,
+  parseFlags,
+  runMain,
+  sample,
+  scheduleByName,
+  writeFileAtomic,
+  z,
+} from "../main/deps.ts";
+
+const Flags = z.object({
+  models: z.string().default("fixtures/models"),
+  prefix: z.string().default("tiny-"),
+  out: z.string().default("bench/results/sampler_speed.json"),
+  repeats: numberFlag().pipe(z.number().int().positive()).default(2),
+  threads: numberFlag().pipe(z.number().int().positive()).optional(),
+});
+
+/** Schedules and the configuration (model) each runs on. */
+const RUNS = [
+  { schedule: "raster", model: "raster" },
+  { schedule: "par4", model: "par4" },
+  { schedule: "par16", model: "par16" },
+  { schedule: "raster4", model: "raster4" },
+];
+
+interface Row {
+  schedule: string;
+  model: string;
+  batch: number;
+  steps: number;
+  secondsPerImage: number;
+  speedup: number;
+  stepLimit: number;
+  samplerShare: number;
+  msPerStep: number;
+}
+
+async function main(): Promise<void> {
+  const f = parseFlags(Deno.args, Flags);
+  const grid = makeGrid(24, 24);
+  const rows: Row[] = [];
+  const machine = `${Deno.build.os}-${Deno.build.arch}, ${navigator.hardwareConcurrency} cores`;
+  for (const batch of [1, 8]) {
+    let base = NaN;
+    for (const run of RUNS) {
+      const model = await loadOnnxModel(`${f.models}/${f.prefix}${run.model}.json`, {
+        threads: f.threads,
+      });
+      const schedule = scheduleByName(grid, run.schedule);
+      const classes = Array.from({ length: batch }, (_, i) => i % model.manifest.numClasses);
+      // One warm-up run (session initialisation, allocator), then the best of `repeats`.
+      await sample(model, { schedule, classes, seed: 1 });
+      let best = { seconds: Infinity, modelSeconds: 0 };
+      for (let r = 0; r < f.repeats; r++) {
+        const out = await sample(model, { schedule, classes, seed: 2 + r });
+        if (out.seconds < best.seconds) best = out;
+      }
+      const perImage = best.seconds / batch;
+      if (run.schedule === "raster") base = perImage;
+      rows.push({
+        schedule: run.schedule,
+        model: model.manifest.name,
+        batch,
+        steps: schedule.steps.length,
+        secondsPerImage: perImage,
+        speedup: base / perImage,
+        stepLimit: 576 / schedule.steps.length,
+        samplerShare: 1 - best.modelSeconds / best.seconds,
+        msPerStep: (best.seconds / schedule.steps.length) * 1000,
+      });
+      await model.dispose();
+    }
+  }
+  // KV-cache cost per step against past length: one single-slot step at growing past lengths.
+  const model = await loadOnnxModel(`${f.models}/${f.prefix}raster.json`, { threads: f.threads });
+  const kv: { pastLength: number; msPerStep: number; cacheBytes: number; copyMs: number }[] = [];
+  const m = model.manifest;
+  const raster = scheduleByName(grid, "raster");
+  // One raster run; a step's time is the mean over the 8 steps from `past` on (timer noise).
+  await sample(model, { schedule: raster, classes: [0], cfgScale: 1, seed: 0 });
+  const run = await sample(model, { schedule: raster, classes: [0], cfgScale: 1, seed: 0 });
+  for (const past of [0, 64, 128, 256, 384, 512, 567]) {
+    const window = run.trace.slice(past, past + 8);
+    const t = { wallSeconds: window.reduce((a, x) => a + x.wallSeconds, 0) / window.length };
+    const bytes = 2 * m.layers * m.kvHeads * (past + 1) * m.headDim * 4;
+    // What re-copying the whole cache once costs (the runtime copies present tensors out).
+    const src = new Float32Array(bytes / 4);
+    const dst = new Float32Array(bytes / 4);
+    const c0 = performance.now();
+    for (let i = 0; i < 200; i++) dst.set(src);
+    const copyMs = (performance.now() - c0) / 200;
+    kv.push({ pastLength: past, msPerStep: t.wallSeconds * 1000, cacheBytes: bytes, copyMs });
+  }
+  await model.dispose();
+  const result = {
+    machine,
+    backend: "onnxruntime-node cpu",
+    models: `${f.models}/${f.prefix}*`,
+    date: new Date().toISOString().slice(0, 10),
+    rows,
+    kvCache: kv,
+  };
+  await writeFileAtomic(f.out, JSON.stringify(result, null, 1));
+  console.log(`sampler speed on ${machine} (${result.backend}, ${result.models})`);
+  console.log("schedule  batch  steps  s/image   speed-up  limit   sampler share  ms/step");
+  for (const r of rows) {
+    console.log(
+      `${r.schedule.padEnd(8)}  ${String(r.batch).padStart(5)}  ${String(r.steps).padStart(5)}  ${
+        r.secondsPerImage.toFixed(4).padStart(7)
+      }  ${r.speedup.toFixed(2).padStart(7)}x  ${r.stepLimit.toFixed(2).padStart(5)}x  ${
+        (r.samplerShare * 100).toFixed(1).padStart(12)
+      }%  ${r.msPerStep.toFixed(2).padStart(7)}`,
+    );
+  }
+  console.log("KV cache: past length -> ms per step (cache bytes, ms to copy them once)");
+  for (const k of kv) {
+    console.log(
+      `  ${String(k.pastLength).padStart(4)} -> ${k.msPerStep.toFixed(3)} ms (${k.cacheBytes} B, ${
+        k.copyMs.toFixed(4)
+      } ms)`,
+    );
+  }
+  console.log(`wrote ${f.out}`);
+}
+
+if (import.meta.main) await runMain("sampler_speed", main);

@@ -1,0 +1,190 @@
+/**
+ * `deno task sample`: the sampler on the command line.
+ *
+ *   deno task sample --model fixtures/models/tiny-par4.json --schedule par4 --count 4 --cfg 2
+ *
+ * Writes `tokens.npy` (uint16 [N, H, W]), `labels.npy`, `samples.png` (one row per class) and
+ * `run.json` (settings, timings, per-step trace) into `--out`.
+ * @module
+ */
+import {
+  encodeNpy,
+  loadModelTokenizer,
+  loadOnnxModel,
+  numberFlag,
+  parseFlags,
+  progress,
+  runMain,
+  sampleMany,
+  type Schedule,
+  scheduleByName,
+  scheduleFromJSON,
+  tokensToMosaic,
+  UsageError,
+  writeFileAtomic,
+  z,
+} from "./deps.ts";
+
+const USAGE =
+  "Usage: deno task sample --model M.json [--schedule par4|file.json] [--classes 0,3|all] " +
+  "[--count N] [--cfg S] [--cfg-interval K] [--temperature T] [--top-k K] [--top-p P] [--seed N] " +
+  "[--batch B] [--threads N] [--backend cpu|cuda] [--codebook C.npy.gz] [--entropy] [--out DIR]";
+
+const Flags = z.object({
+  model: z.string({ error: "is required (the model manifest .json or its .onnx)" }).min(1),
+  schedule: z.string().optional(),
+  classes: z.string().default("all"),
+  count: numberFlag().pipe(z.number().int().positive()).default(1),
+  cfg: numberFlag().pipe(z.number().min(0)).optional(),
+  cfgInterval: numberFlag().pipe(z.number().int().min(0)).optional(),
+  temperature: numberFlag().pipe(z.number().positive()).optional(),
+  topK: numberFlag().pipe(z.number().int().min(0)).optional(),
+  topP: numberFlag().pipe(z.number().gt(0).max(1)).optional(),
+  seed: numberFlag().pipe(z.number().int()).default(0),
+  batch: numberFlag().pipe(z.number().int().positive()).default(8),
+  threads: numberFlag().pipe(z.number().int().positive()).optional(),
+  backend: z.enum(["cpu", "cuda"]).default("cpu"),
+  codebook: z.string().optional(),
+  entropy: z.boolean().default(false),
+  out: z.string().default("out/sample"),
+});
+
+async function readSchedule(
+  spec: string | undefined,
+  fallback: Schedule | null | undefined,
+  grid: Schedule["grid"],
+) {
+  if (!spec) {
+    if (!fallback) {
+      throw new UsageError(
+        "--schedule: the model names no trained schedule. Fix: pass e.g. --schedule par4",
+      );
+    }
+    return fallback;
+  }
+  if (spec.endsWith(".json")) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(spec);
+    } catch (err) {
+      throw new UsageError(
+        `--schedule: cannot read ${spec} (${(err as Error).message}). Fix: check the path`,
+      );
+    }
+    return scheduleFromJSON(text);
+  }
+  return scheduleByName(grid, spec);
+}
+
+function parseClasses(spec: string, names: string[] | undefined, numClasses: number): number[] {
+  if (spec === "all") return Array.from({ length: numClasses }, (_, i) => i);
+  return spec.split(",").map((part) => {
+    const t = part.trim();
+    const byName = names?.indexOf(t) ?? -1;
+    if (byName >= 0) return byName;
+    const n = Number(t);
+    if (!Number.isInteger(n) || n < 0 || n >= numClasses) {
+      throw new UsageError(
+        `--classes: "${t}" is neither a class index 0..${
+          numClasses - 1
+        } nor a class name. Fix: e.g. --classes 0,2 or --classes all`,
+      );
+    }
+    return n;
+  });
+}
+
+async function main(): Promise<void> {
+  const f = parseFlags(Deno.args, Flags, ["entropy"], USAGE);
+  const model = await loadOnnxModel(f.model, { executionProvider: f.backend, threads: f.threads });
+  const m = model.manifest;
+  const schedule = await readSchedule(
+    f.schedule,
+    m.schedule as Schedule | null | undefined,
+    m.grid,
+  );
+  const classes = parseClasses(f.classes, m.classNames, m.numClasses).flatMap((c) =>
+    new Array(f.count).fill(c)
+  );
+  const tokenizer = await loadModelTokenizer(model, f.codebook);
+  const bar = progress(`sampling ${schedule.name}`, classes.length);
+  const run = await sampleMany(model, {
+    schedule,
+    classes,
+    cfgScale: f.cfg,
+    cfgInterval: f.cfgInterval,
+    temperature: f.temperature,
+    topK: f.topK,
+    topP: f.topP,
+    seed: f.seed,
+    batchSize: f.batch,
+    recordEntropy: f.entropy,
+    onProgress: (done) => bar.update(done),
+    onWarning: (w) => console.warn(`warning: ${w}`),
+  });
+  bar.stop();
+  const { height, width } = schedule.grid;
+  const n = classes.length;
+  await writeFileAtomic(
+    `${f.out}/tokens.npy`,
+    encodeNpy(
+      { dtype: "uint16", shape: [n, height, width], data: Uint16Array.from(run.tokens) },
+      false,
+    ),
+  );
+  await writeFileAtomic(
+    `${f.out}/labels.npy`,
+    encodeNpy({ dtype: "uint8", shape: [n], data: Uint8Array.from(classes) }, false),
+  );
+  const png = await tokensToMosaic({ n, height, width, tokens: run.tokens }, tokenizer, {
+    cols: f.count,
+    scale: 2,
+  });
+  await writeFileAtomic(`${f.out}/samples.png`, png);
+  const steps = schedule.steps.length;
+  const summary = {
+    model: m.name,
+    backend: model.backend,
+    schedule: schedule.name,
+    steps,
+    images: n,
+    settings: {
+      cfg: f.cfg ?? m.sampling.cfgScale,
+      cfgInterval: f.cfgInterval ?? m.sampling.cfgInterval,
+      temperature: f.temperature ?? m.sampling.temperature,
+      topK: f.topK ?? m.sampling.topK,
+      topP: f.topP ?? m.sampling.topP,
+      seed: f.seed,
+      batch: f.batch,
+    },
+    seconds: run.seconds,
+    secondsPerImage: run.seconds / n,
+    modelSeconds: run.modelSeconds,
+    trace: run.batches.map((b) =>
+      b.trace.map((t) => ({
+        cells: t.cells.length,
+        wallMs: +(t.wallSeconds * 1000).toFixed(3),
+        modelMs: +(t.modelSeconds * 1000).toFixed(3),
+        ...(t.entropyBits
+          ? {
+            meanEntropyBits: +(t.entropyBits.reduce((a, x) => a + x, 0) / t.entropyBits.length)
+              .toFixed(4),
+          }
+          : {}),
+      }))
+    ),
+  };
+  await writeFileAtomic(`${f.out}/run.json`, JSON.stringify(summary, null, 1));
+  console.log(
+    `${n} images, ${schedule.name} (${steps} steps) on ${model.backend}: ${
+      run.seconds.toFixed(2)
+    } s, ` +
+      `${(run.seconds / n).toFixed(3)} s/image, model ${
+        ((run.modelSeconds / run.seconds) * 100).toFixed(1)
+      }% of wall`,
+  );
+  console.log(`wrote ${f.out}/samples.png, tokens.npy, labels.npy, run.json`);
+  await model.dispose();
+}
+
+if (import.meta.main) await runMain("sample", main);

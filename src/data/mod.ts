@@ -1,0 +1,35 @@
+/**
+ * Emoji token data: loaders for the committed fixtures (token grids, labels, codebook), the
+ * deterministic builder behind `deno task data`, and its picture loading and split.
+ * @module
+ */
+export {
+  asDirUrl,
+  checkTokenArray,
+  EMOJI_FIXTURE_DIR,
+  type EmojiDataset,
+  type EmojiManifest,
+  EmojiManifestSchema,
+  type EmojiSplit,
+  loadEmojiDataset,
+  loadEmojiManifest,
+  loadLabelFile,
+  loadPatchTokenizer,
+  loadTokenFile,
+  type TokenFile,
+  type TokenFileExpectation,
+} from "./emoji_fixture.ts";
+export { buildEmojiFixtures, EMOJI_FIXTURE_FILES, type EmojiBuildOptions } from "./build_emoji.ts";
+export {
+  DEFAULT_VAL_HASH_FRACTION,
+  EMOJI_DATASOURCE_VERSION,
+  EMOJI_SETS,
+  emojiClassNames,
+  type EmojiItem,
+  emojiPackageDir,
+  type EmojiSet,
+  hash32,
+  listEmojiItems,
+  splitOf,
+} from "./emoji_source.ts";
+export { type LoadedPictures, loadPictures, pictureToRgb, type SkippedImage } from "./images.ts";

@@ -1,0 +1,40 @@
+/**
+ * Deterministic gzip: the same bytes in give the same bytes out on every machine and Deno version.
+ *
+ * Deno's `CompressionStream` hides its deflate implementation and level, which may change between
+ * releases, so committed `.gz` fixtures would not rebuild byte for byte. The pure-JS `fflate`
+ * (pinned in src/deps.ts) with a zero header mtime and a fixed level does.
+ * @module
+ */
+import { gunzipSync, gzipSync } from "../deps.ts";
+
+/** Compression level used for every `.gz` the project writes (fixed for reproducibility). */
+export const GZIP_LEVEL = 9;
+
+/**
+ * Gzip `data` with a zero mtime, no file name and level {@link GZIP_LEVEL}.
+ * @example
+ * const gz = gzip(new TextEncoder().encode("hello"));
+ */
+export function gzip(data: Uint8Array): Uint8Array {
+  return gzipSync(data, { level: GZIP_LEVEL, mtime: 0 });
+}
+
+/** True when `bytes` starts with the gzip magic number (0x1f 0x8b). */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/**
+ * Decompress gzip bytes; throws an Error that says the data is not valid gzip.
+ * @example
+ * gunzip(gzip(bytes)); // equals bytes
+ */
+export function gunzip(data: Uint8Array): Uint8Array {
+  if (!isGzip(data)) throw new Error("not gzip data (missing 1f 8b magic bytes)");
+  try {
+    return gunzipSync(data);
+  } catch (err) {
+    throw new Error(`corrupt gzip data: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * Tokenizers: pictures <-> token grids. The {@link Tokenizer} interface, the patch k-means
+ * implementation, its k-means and nearest-code search, and PSNR.
+ * @module
+ */
+export type { ImageBatch, TokenGrids, TokenGridsLike, Tokenizer } from "./types.ts";
+export { PatchKMeansTokenizer, readPatch, samplePatches } from "./patch_kmeans.ts";
+export type { PatchKMeansTrainOptions } from "./patch_kmeans.ts";
+export { kmeans } from "./kmeans.ts";
+export type { KMeansOptions, KMeansResult } from "./kmeans.ts";
+export { nearestBruteForce, NearestCodeIndex } from "./nearest.ts";
+export { psnrOf } from "./quality.ts";
+export type { PsnrResult } from "./quality.ts";
