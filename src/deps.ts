@@ -15,4 +15,3 @@ export type { NdArray } from "npm:ndarray@1.1.1";
 export * as ort from "npm:onnxruntime-node@1.30.0";
 export { default as cliProgress } from "npm:cli-progress@3.12.0";
 export { gunzipSync, gzipSync } from "npm:fflate@0.8.3";
-export { kmeans } from "npm:ml-kmeans@7.0.1";

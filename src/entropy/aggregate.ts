@@ -3,7 +3,7 @@
  * Euclidean distance, over ordered pairs i ≠ j (so the offset map is point-symmetric).
  * @module
  */
-import { gridCells, type GridShape } from "./tokens.ts";
+import { EntropyInputError, gridCells, type GridShape } from "./tokens.ts";
 import { cellCoords } from "../schedule/grid.ts";
 
 /** Mean of a pair quantity at one offset (cell j − cell i). */
@@ -33,7 +33,9 @@ export interface DistanceMean {
 function checkMatrix(matrix: ArrayLike<number>, grid: GridShape): number {
   const c = gridCells(grid);
   if (matrix.length !== c * c) {
-    throw new Error(`pair matrix has ${matrix.length} entries, expected ${c} x ${c} for the grid`);
+    throw new EntropyInputError(
+      `pair matrix has ${matrix.length} entries, expected ${c} x ${c} for the grid`,
+    );
   }
   return c;
 }
@@ -87,7 +89,7 @@ export function meanByDistance(
   options: { binWidth?: number; maxDistance?: number } = {},
 ): DistanceMean[] {
   const bw = options.binWidth ?? 0;
-  if (!(bw >= 0)) throw new Error(`binWidth must be >= 0, got ${bw}`);
+  if (!(bw >= 0)) throw new EntropyInputError(`binWidth must be >= 0, got ${bw}`);
   const groups = new Map<number, { sum: number; pairs: number; distance: number }>();
   for (const o of meanByOffset(matrix, grid)) {
     const d2 = o.dt * o.dt + o.dy * o.dy + o.dx * o.dx;

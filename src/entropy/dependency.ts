@@ -32,7 +32,13 @@
 import { type AllPairsOptions, allPairsStats } from "./all_pairs.ts";
 import { millerMadowEntropy, pluginEntropy } from "./estimators.ts";
 import { PairScratch, type PairTable } from "./pairs.ts";
-import { type ColumnTable, type GridShape, toColumns, type TokenSet } from "./tokens.ts";
+import {
+  type ColumnTable,
+  EntropyInputError,
+  type GridShape,
+  toColumns,
+  type TokenSet,
+} from "./tokens.ts";
 import { validateTokenSet } from "./tokens.ts";
 import { Rng } from "../util/rng.ts";
 
@@ -161,7 +167,9 @@ function columnsFor(ts: TokenSet, options: DependencyOptions): ColumnTable {
   validateTokenSet(ts);
   const table = toColumns(ts, { rows: options.rows, codeMap: options.codeMap });
   if (table.rows < 2) {
-    throw new Error(`dependency needs at least 2 samples, got ${table.rows} (check "rows")`);
+    throw new EntropyInputError(
+      `dependency needs at least 2 samples, got ${table.rows} (check "rows")`,
+    );
   }
   return table;
 }
@@ -228,7 +236,9 @@ export function mutualInformationMatrix(
 ): Float64Array {
   const m = dep.mutualInformation[estimator];
   if (!m) {
-    throw new Error(`estimator "${estimator}" was not computed (shuffle needs shuffles >= 1)`);
+    throw new EntropyInputError(
+      `estimator "${estimator}" was not computed (shuffle needs shuffles >= 1)`,
+    );
   }
   return m;
 }
@@ -284,7 +294,7 @@ export function referenceDependency(
   const c = table.cells;
   for (const ref of refs) {
     if (!Number.isInteger(ref) || ref < 0 || ref >= c) {
-      throw new Error(`reference cell ${ref} outside the grid's ${c} cells`);
+      throw new EntropyInputError(`reference cell ${ref} outside the grid's ${c} cells`);
     }
   }
   const n = table.rows;

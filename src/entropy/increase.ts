@@ -16,7 +16,7 @@
  * an upper bound on it.
  * @module
  */
-import { gridCells, type GridShape } from "./tokens.ts";
+import { EntropyInputError, gridCells, type GridShape } from "./tokens.ts";
 import type { StepsLike } from "./schedule_cost.ts";
 
 /** Which per-cell quantity to compare. */
@@ -63,7 +63,7 @@ export interface EntropyIncrease {
 function valuesOf(r: CellEntropyResult, q: CellQuantity, which: string): ArrayLike<number> {
   const v = q === "entropy" ? r.entropy : r.nll;
   if (!v) {
-    throw new Error(
+    throw new EntropyInputError(
       `${which} result${r.label ? ` "${r.label}"` : ""} has no "${q}" array; ` +
         `pass it or compare the other quantity`,
     );
@@ -81,7 +81,7 @@ export function meanPerCell(
   unit: "bits" | "nats" = "bits",
 ): Float64Array {
   if (values.length === 0 || values.length % cells !== 0) {
-    throw new Error(
+    throw new EntropyInputError(
       `per-cell array has ${values.length} values; expected ${cells} (means) or N x ${cells}`,
     );
   }
@@ -91,7 +91,9 @@ export function meanPerCell(
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isFinite(v)) {
-      throw new Error(`per-cell array holds ${v} at index ${i}; every cell needs a finite value`);
+      throw new EntropyInputError(
+        `per-cell array holds ${v} at index ${i}; every cell needs a finite value`,
+      );
     }
     out[i % cells] += v;
   }
@@ -116,7 +118,7 @@ export function entropyIncrease(
   const quantity = options.quantity ?? "entropy";
   const cells = gridCells(base.grid);
   if (gridCells(other.grid) !== cells || base.grid.height !== other.grid.height) {
-    throw new Error("entropy increase: the two results are on different grids");
+    throw new EntropyInputError("entropy increase: the two results are on different grids");
   }
   const bv = valuesOf(base, quantity, "base");
   const ov = valuesOf(other, quantity, "other");

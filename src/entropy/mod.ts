@@ -57,6 +57,7 @@ export {
 } from "./synthetic.ts";
 export {
   type ColumnTable,
+  EntropyInputError,
   gridCells,
   type GridShape,
   rowsByClass,

@@ -11,7 +11,7 @@
  * Single-cell steps cost 0.
  * @module
  */
-import { gridCells, type GridShape } from "./tokens.ts";
+import { EntropyInputError, gridCells, type GridShape } from "./tokens.ts";
 
 /** The part of a schedule the cost needs (the `Schedule` of src/schedule satisfies it). */
 export interface StepsLike {
@@ -48,7 +48,7 @@ export interface ScheduleCost {
 export function scheduleCost(schedule: StepsLike, mi: ArrayLike<number>): ScheduleCost {
   const c = gridCells(schedule.grid);
   if (mi.length !== c * c) {
-    throw new Error(
+    throw new EntropyInputError(
       `mutual-information matrix has ${mi.length} entries, expected ${c} x ${c} for the ` +
         `schedule's grid; compute it on tokens of the same grid`,
     );
@@ -60,7 +60,9 @@ export function scheduleCost(schedule: StepsLike, mi: ArrayLike<number>): Schedu
     const cells = step.cells;
     for (const a of cells) {
       if (!Number.isInteger(a) || a < 0 || a >= c) {
-        throw new Error(`schedule step ${s} names cell ${a}, outside the grid's ${c} cells`);
+        throw new EntropyInputError(
+          `schedule step ${s} names cell ${a}, outside the grid's ${c} cells`,
+        );
       }
     }
     let sum = 0;

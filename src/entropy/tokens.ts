@@ -6,6 +6,18 @@
  */
 import { z } from "../deps.ts";
 
+/**
+ * Bad input to the entropy probes (token sets, matrices, options): the message names the field
+ * and the fix. Entry points print it alone (no stack trace).
+ */
+export class EntropyInputError extends Error {
+  /** @param message one line naming the field and the fix */
+  constructor(message: string) {
+    super(message);
+    this.name = "EntropyInputError";
+  }
+}
+
 /** Grid geometry: the shared definition (cell = f*H*W + r*W + c); the schedule Grid satisfies it. */
 export interface GridShape {
   /** Number of frames (1 for images). */
@@ -69,7 +81,7 @@ export function validateTokenSet(ts: TokenSet): TokenSet {
   const head = headerSchema.safeParse({ count: ts.count, grid: ts.grid, vocabSize: ts.vocabSize });
   if (!head.success) {
     const issue = head.error.issues[0];
-    throw new Error(
+    throw new EntropyInputError(
       `token set: field "${issue.path.join(".")}" ${issue.message} ` +
         `(count must be a positive integer, grid {frames?, height, width} positive integers, ` +
         `vocabSize an integer in 1..65536)`,
@@ -77,7 +89,7 @@ export function validateTokenSet(ts: TokenSet): TokenSet {
   }
   const cells = gridCells(ts.grid);
   if (ts.tokens.length !== ts.count * cells) {
-    throw new Error(
+    throw new EntropyInputError(
       `token set: field "tokens" has ${ts.tokens.length} codes, expected count x cells = ` +
         `${ts.count} x ${cells}; pass row-major [N, cells] tokens for the stated grid`,
     );
@@ -85,7 +97,7 @@ export function validateTokenSet(ts: TokenSet): TokenSet {
   for (let i = 0; i < ts.tokens.length; i++) {
     const v = ts.tokens[i];
     if (!(v >= 0 && v < ts.vocabSize) || !Number.isInteger(v)) {
-      throw new Error(
+      throw new EntropyInputError(
         `token set: field "tokens" holds ${v} at index ${i}, outside [0, vocabSize=${ts.vocabSize}); ` +
           `raise vocabSize or fix the token file`,
       );
@@ -93,14 +105,16 @@ export function validateTokenSet(ts: TokenSet): TokenSet {
   }
   if (ts.labels !== undefined) {
     if (ts.labels.length !== ts.count) {
-      throw new Error(
+      throw new EntropyInputError(
         `token set: field "labels" has length ${ts.labels.length}, expected count = ${ts.count}`,
       );
     }
     for (let i = 0; i < ts.labels.length; i++) {
       const v = ts.labels[i];
       if (!Number.isInteger(v) || v < 0) {
-        throw new Error(`token set: field "labels" holds ${v} at ${i}; labels are class indices`);
+        throw new EntropyInputError(
+          `token set: field "labels" holds ${v} at ${i}; labels are class indices`,
+        );
       }
     }
   }
@@ -120,7 +134,7 @@ export function toColumns(
   const n = rows ? rows.length : ts.count;
   const map = options.codeMap;
   if (map && map.length < ts.vocabSize) {
-    throw new Error(
+    throw new EntropyInputError(
       `codeMap has ${map.length} entries but vocabSize is ${ts.vocabSize}; map every code`,
     );
   }
@@ -129,7 +143,7 @@ export function toColumns(
     alphabet = 0;
     for (let k = 0; k < ts.vocabSize; k++) alphabet = Math.max(alphabet, map[k] + 1);
   }
-  if (alphabet > 65536) throw new Error(`alphabet ${alphabet} exceeds 65536 codes`);
+  if (alphabet > 65536) throw new EntropyInputError(`alphabet ${alphabet} exceeds 65536 codes`);
   const columns = new Uint16Array(cells * n);
   const src = ts.tokens;
   for (let r = 0; r < n; r++) {
@@ -145,7 +159,9 @@ export function toColumns(
 
 /** Sample indices per class label (labels required). */
 export function rowsByClass(ts: TokenSet): Map<number, Int32Array> {
-  if (!ts.labels) throw new Error("token set has no labels; per-class analysis needs labels");
+  if (!ts.labels) {
+    throw new EntropyInputError("token set has no labels; per-class analysis needs labels");
+  }
   const lists = new Map<number, number[]>();
   for (let i = 0; i < ts.count; i++) {
     const c = ts.labels[i];
