@@ -6,7 +6,8 @@
  * Writes figures (SVG + PNG) and one JSON of numbers into an output folder.
  *
  * Command line (the emoji fixture): `deno task dependency [--out DIR] [--split train|val]
- * [--workers N]`.
+ * [--workers N] [--models base.json,other.json,...]` (models: teacher-forced on val, the first
+ * is the sequential base of the entropy increase maps).
  * @module
  */
 import {
@@ -43,6 +44,11 @@ import { type Figure, saveFigure } from "../src/viz/render.ts";
 import { loadEmojiDataset, loadPatchTokenizer } from "../src/data/mod.ts";
 import { numberFlag, parseFlags, runMain, UsageError } from "../src/util/cli.ts";
 import { z } from "../src/deps.ts";
+import { loadOnnxModel } from "../src/model/mod.ts";
+import { teacherForce } from "../src/sampler/mod.ts";
+import { scheduleFromJSON } from "../src/schedule/mod.ts";
+import { fromTeacherForcing } from "../src/entropy/mod.ts";
+import { progress as progressBar } from "../src/util/progress.ts";
 
 /** Inputs and knobs of {@link runDependencyAnalysis}. */
 export interface DependencyAnalysisOptions {
@@ -426,6 +432,49 @@ export interface FixtureDependencyOptions {
   progress?: boolean;
   /** Model-based results to draw increase maps from (see {@link DependencyAnalysisOptions}). */
   increase?: DependencyAnalysisOptions["increase"];
+  /**
+   * Model manifests to teacher-force on the val split instead: the first is the sequential
+   * base (e.g. tiny-raster.json), the rest are compared with it. Ignored when `increase` is set.
+   */
+  models?: (string | URL)[];
+}
+
+/**
+ * Teacher-force each model under its own trained schedule on token grids and return per-cell
+ * predictive entropy and NLL (bits), ready for `entropyIncrease`.
+ * @example
+ * const [base, par4] = await modelEntropyResults(["m/tiny-raster.json", "m/tiny-par4.json"], val);
+ */
+export async function modelEntropyResults(
+  manifests: readonly (string | URL)[],
+  data: { tokens: ArrayLike<number>; labels: ArrayLike<number> },
+  options: { batchSize?: number; progress?: boolean } = {},
+): Promise<CellEntropyResult[]> {
+  const out: CellEntropyResult[] = [];
+  for (const where of manifests) {
+    const model = await loadOnnxModel(where);
+    try {
+      const m = model.manifest;
+      if (!m.schedule) {
+        throw new UsageError(
+          `${String(where)}: the manifest names no trained schedule; teacher forcing needs one`,
+        );
+      }
+      const schedule = scheduleFromJSON(m.schedule);
+      const bar = options.progress ?? true
+        ? progressBar(`teacher forcing ${m.name}`, data.labels.length)
+        : undefined;
+      const tf = await teacherForce(model, schedule, data.tokens, data.labels, {
+        batchSize: options.batchSize ?? 16,
+        onProgress: (done) => bar?.update(done),
+      });
+      bar?.stop();
+      out.push(fromTeacherForcing(tf, schedule, m.name));
+    } finally {
+      await model.dispose();
+    }
+  }
+  return out;
 }
 
 /**
@@ -446,6 +495,17 @@ export async function runFixtureDependencyAnalysis(
   const tok = options.fixtureDir
     ? await loadPatchTokenizer(options.fixtureDir)
     : await loadPatchTokenizer();
+  let increase = options.increase;
+  if (!increase && options.models && options.models.length >= 2) {
+    // Model-based maps always use the val split: the models were trained on train.
+    const val = options.fixtureDir
+      ? await loadEmojiDataset("val", options.fixtureDir)
+      : await loadEmojiDataset("val");
+    const results = await modelEntropyResults(options.models, val, {
+      progress: options.progress,
+    });
+    increase = { base: results[0], others: results.slice(1) };
+  }
   return await runDependencyAnalysis({
     tokens: {
       tokens: ds.tokens,
@@ -459,11 +519,12 @@ export async function runFixtureDependencyAnalysis(
     outDir,
     workers: options.workers,
     progress: options.progress,
-    increase: options.increase,
+    increase,
   });
 }
 
-const USAGE = "Usage: deno task dependency [--out DIR] [--split train|val] [--workers N]";
+const USAGE = "Usage: deno task dependency [--out DIR] [--split train|val] [--workers N] " +
+  "[--models base.json,other.json,...]";
 
 if (import.meta.main) {
   await runMain("dependency", async () => {
@@ -473,20 +534,33 @@ if (import.meta.main) {
         out: z.string().min(1).default("results/dependency"),
         split: z.enum(["train", "val"]).default("train"),
         workers: numberFlag().pipe(z.number().int().min(0).max(64)).optional(),
+        models: z.string().min(1).optional(),
       }),
       [],
       USAGE,
     );
     try {
+      const models = flags.models?.split(",").map((m) => m.trim()).filter((m) => m !== "");
+      if (models && models.length < 2) {
+        throw new UsageError(
+          "--models: name a sequential base and at least one model to compare, comma-separated",
+        );
+      }
       const s = await runFixtureDependencyAnalysis(flags.out, {
         split: flags.split,
         workers: flags.workers,
+        models,
       });
       const costs = Object.entries(s.scheduleCosts)
         .map(([name, c]) => `${name} ${c.total.toFixed(0)}`)
         .join(", ");
       console.log(
         `dependency: ${s.samples} grids, ${s.seconds.total} s; within-step MI (bits): ${costs}\n` +
+          (s.increase
+            ? `model-based mean increase (bits): ${
+              s.increase.map((i) => `${i.label} ${i.meanIncreaseBits.toFixed(3)}`).join(", ")
+            }\n`
+            : "") +
           `figures and dependency.json in ${flags.out}`,
       );
     } catch (err) {
