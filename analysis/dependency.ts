@@ -362,24 +362,32 @@ export async function runDependencyAnalysis(
   let increase: DependencyAnalysisSummary["increase"];
   if (options.increase) {
     const { base, others } = options.increase;
-    const incs = others.map((o) => entropyIncrease(base, o));
-    increase = incs.map((i) => ({
-      label: `${i.labels.other} − ${i.labels.base}`,
-      meanIncreaseBits: round(i.meanIncrease),
-      quantity: i.quantity,
-    }));
-    await save(
-      entropyIncreaseFigure(
-        incs.map((inc, k) => ({
-          increase: inc.increase,
-          schedule: others[k].schedule,
-          title: `${inc.labels.other} − ${inc.labels.base} (mean ${inc.meanIncrease.toFixed(3)})`,
-        })),
-        grid,
-        { title: "Entropy increase per cell, model-based (labels: step numbers)" },
-      ),
-      "entropy_increase",
-    );
+    increase = [];
+    for (const quantity of ["entropy", "nll"] as const) {
+      if (!base[quantity] || others.some((o) => !o[quantity])) continue;
+      const incs = others.map((o) => entropyIncrease(base, o, { quantity }));
+      increase.push(...incs.map((i) => ({
+        label: `${i.labels.other} − ${i.labels.base}`,
+        meanIncreaseBits: round(i.meanIncrease),
+        quantity: i.quantity,
+      })));
+      const what = quantity === "nll" ? "NLL" : "predictive entropy";
+      await save(
+        entropyIncreaseFigure(
+          incs.map((inc, k) => ({
+            increase: inc.increase,
+            schedule: others[k].schedule,
+            title: `${inc.labels.other} − ${inc.labels.base} (mean ${inc.meanIncrease.toFixed(3)})`,
+          })),
+          grid,
+          {
+            title: `Increase of ${what} per cell, model-based (labels: step numbers)`,
+            legend: `${what} increase, bits`,
+          },
+        ),
+        quantity === "nll" ? "entropy_increase_nll" : "entropy_increase",
+      );
+    }
   }
 
   const miAtDistance: Record<string, Record<string, number>> = {};

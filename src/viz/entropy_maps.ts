@@ -291,6 +291,7 @@ export function cellMapsFigure(
     colorScale.type = "diverging";
     colorScale.pivot = options.pivot;
     colorScale.symmetric = true;
+    colorScale.clamp = true;
   }
   const width = perRow * (panelW + gap) + gap;
   const { label: _label, ...mapColor } = colorScale;
@@ -356,7 +357,8 @@ export function conditionalEntropyMapsFigure(
 
 /**
  * Fig. 10-style entropy increase maps: per cell, other − base (bits) on a diverging scale
- * (red = entropy rises), each cell labelled with its 1-based step number in `schedule` (the
+ * (red = entropy rises; the range is the 98th percentile of |increase|, beyond it clamped),
+ * each cell labelled with its 1-based step number in `schedule` (the
  * other result's schedule when omitted). Several maps share one colour scale.
  */
 export function entropyIncreaseFigure(
@@ -365,10 +367,11 @@ export function entropyIncreaseFigure(
   options: CellMapOptions = {},
 ): Figure {
   const cells = gridCells(grid);
-  let span = 0;
-  for (const m of maps) {
-    for (let j = 0; j < m.increase.length; j++) span = Math.max(span, Math.abs(m.increase[j]));
-  }
+  // Colour range: the 98th percentile of |increase|, so a few extreme cells (e.g. the first
+  // parallel step) do not wash out the rest; cells beyond it take the end colours.
+  const mags = maps.flatMap((m) => Array.from(m.increase, Math.abs)).filter(Number.isFinite);
+  mags.sort((a, b) => a - b);
+  const span = mags.length ? mags[Math.min(mags.length - 1, Math.floor(0.98 * mags.length))] : 0;
   return cellMapsFigure(
     maps.map((m) => {
       let labels: string[] | undefined;
