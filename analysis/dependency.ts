@@ -566,7 +566,8 @@ if (import.meta.main) {
         `dependency: ${s.samples} grids, ${s.seconds.total} s; within-step MI (bits): ${costs}\n` +
           (s.increase
             ? `model-based mean increase (bits): ${
-              s.increase.map((i) => `${i.label} ${i.meanIncreaseBits.toFixed(3)}`).join(", ")
+              s.increase.map((i) => `${i.label} ${i.quantity} ${i.meanIncreaseBits.toFixed(3)}`)
+                .join(", ")
             }\n`
             : "") +
           `figures and dependency.json in ${flags.out}`,
