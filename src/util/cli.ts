@@ -71,6 +71,7 @@ const USER_ERRORS = new Set([
   "SampleOptionsError",
   "TokenFileError",
   "NpyError",
+  "EntropyInputError",
 ]);
 
 /** True when `err` is a user error (print its message alone). */
