@@ -50,10 +50,14 @@ Deno.test("KID: cached Gram matrices and per-subset kernels agree", () => {
   const a = uniformSet(90, 7, 5);
   const b = uniformSet(60, 7, 6);
   const options = { subsets: 6, subsetSize: 40, seed: 9 };
-  const cached = kernelDistance(a, b, options);
   const direct = kernelDistance(a, b, { ...options, cacheLimit: 0 });
-  assertAlmostEquals(cached.mean, direct.mean, 1e-12);
-  assertAlmostEquals(cached.std, direct.std, 1e-12);
+  // Gram sizes: b-b 3600, a-b 5400, a-a 8100: cache none, one, two, all three
+  for (const cacheLimit of [3600, 9000, 20000]) {
+    const cached = kernelDistance(a, b, { ...options, cacheLimit });
+    // the cache stores kernel values as float32 (relative rounding 6e-8)
+    assertAlmostEquals(cached.mean, direct.mean, 1e-6 * Math.abs(direct.mean) + 1e-9);
+    assertAlmostEquals(cached.std, direct.std, 1e-5 * direct.std + 1e-9);
+  }
 });
 
 Deno.test("KID rejects bad input", () => {

@@ -22,10 +22,10 @@ export interface KidOptions {
   /** Seed of the subset draws (default 0). */
   seed?: number;
   /**
-   * Most kernel values kept in memory (default 8 Mi float64 = 64 MiB). When the three Gram
-   * matrices of the whole sets fit, they are computed once and every subset is a sum of look-ups
-   * (d times cheaper than recomputing dot products per subset); otherwise each subset computes
-   * its own. Both give the same values up to summation rounding.
+   * Most kernel values kept in memory (default 16 Mi float32 = 64 MiB: all three Gram matrices
+   * of two sets of 2300). Each whole-set Gram matrix (a-a, a-b, b-b) that fits is computed once
+   * and every subset sums look-ups in it (d times cheaper than recomputing dot products per
+   * subset); the others are computed per subset. Both give the same values up to rounding.
    */
   cacheLimit?: number;
 }
@@ -55,15 +55,19 @@ function drawWithoutReplacement(n: number, m: number, rng: Rng): Int32Array {
   return idx.subarray(0, m);
 }
 
-/** Cubic polynomial kernel values k(a_i, b_j) for all pairs: [na, nb] row-major. */
-function gram(
+/**
+ * Cubic polynomial kernel values k(a_i, b_j) for all pairs: [na, nb] row-major, stored in `out`
+ * (float64 for one subset, float32 for the whole-set cache: a relative rounding of 6e-8 per value
+ * is far below KID's sampling noise, and it halves the memory).
+ */
+function gram<T extends Float32Array | Float64Array>(
   a: Float32Array | Float64Array,
   na: number,
   b: Float32Array | Float64Array,
   nb: number,
   d: number,
-): Float64Array {
-  const out = new Float64Array(na * nb);
+  out: T,
+): T {
   const same = a === b && na === nb;
   for (let i = 0; i < na; i++) {
     const ai = i * d;
@@ -80,7 +84,13 @@ function gram(
 }
 
 /** Sum of K[x_i, y_j] over the index lists (skipping i == j when `offDiag`). */
-function subsetSum(k: Float64Array, cols: number, x: Int32Array, y: Int32Array, offDiag: boolean) {
+function subsetSum(
+  k: Float32Array | Float64Array,
+  cols: number,
+  x: Int32Array,
+  y: Int32Array,
+  offDiag: boolean,
+) {
   let sum = 0;
   for (let i = 0; i < x.length; i++) {
     const row = x[i] * cols;
@@ -106,9 +116,10 @@ export function unbiasedMmd2(
 ): number {
   if (m < 2) throw new RangeError(`MMD^2 needs at least 2 vectors per set, got ${m}`);
   const all = Int32Array.from({ length: m }, (_, i) => i);
-  const kxx = subsetSum(gram(x, m, x, m, d), m, all, all, true);
-  const kyy = subsetSum(gram(y, m, y, m, d), m, all, all, true);
-  const kxy = subsetSum(gram(x, m, y, m, d), m, all, all, false);
+  const k = new Float64Array(m * m);
+  const kxx = subsetSum(gram(x, m, x, m, d, k), m, all, all, true);
+  const kyy = subsetSum(gram(y, m, y, m, d, k), m, all, all, true);
+  const kxy = subsetSum(gram(x, m, y, m, d, k), m, all, all, false);
   return (kxx + kyy) / (m * (m - 1)) - (2 * kxy) / (m * m);
 }
 
@@ -121,7 +132,7 @@ function gather(set: FeatureSet, rows: Int32Array): Float64Array {
 }
 
 /** Default of {@link KidOptions.cacheLimit}. */
-const MAX_CACHED_KERNEL_VALUES = 8 * 1024 * 1024;
+const MAX_CACHED_KERNEL_VALUES = 16 * 1024 * 1024;
 
 /**
  * KID between two feature sets of the same dimension (each with at least 2 vectors).
@@ -145,22 +156,44 @@ export function kernelDistance(a: FeatureSet, b: FeatureSet, options: KidOptions
   const rng = new Rng(options.seed ?? 0);
   const values = new Float64Array(subsets);
   const d = a.d;
-  const cached = a.n * a.n + b.n * b.n + a.n * b.n <=
-    (options.cacheLimit ?? MAX_CACHED_KERNEL_VALUES);
-  const kaa = cached ? gram(a.data, a.n, a.data, a.n, d) : null;
-  const kbb = cached ? gram(b.data, b.n, b.data, b.n, d) : null;
-  const kab = cached ? gram(a.data, a.n, b.data, b.n, d) : null;
+  // One element type for every kernel computation keeps the hot loops monomorphic.
+  const a64 = { n: a.n, d, data: Float64Array.from(a.data) };
+  const b64 = { n: b.n, d, data: Float64Array.from(b.data) };
+  // Cache the whole-set Gram matrices that fit the budget, smallest first; the others are
+  // computed per subset from the drawn rows.
+  let budget = options.cacheLimit ?? MAX_CACHED_KERNEL_VALUES;
+  const plan = [
+    { key: "aa", size: a.n * a.n },
+    { key: "ab", size: a.n * b.n },
+    { key: "bb", size: b.n * b.n },
+  ].sort((p, q) => p.size - q.size);
+  const cache = new Map<string, Float32Array>();
+  for (const { key, size } of plan) {
+    if (size > budget) continue;
+    budget -= size;
+    const [u, v] = [key[0] === "a" ? a64 : b64, key[1] === "a" ? a64 : b64];
+    cache.set(key, gram(u.data, u.n, v.data, v.n, d, new Float32Array(size)));
+  }
+  const scratch = cache.size < 3 ? new Float64Array(m * m) : null;
+  const all = Int32Array.from({ length: m }, (_, i) => i);
   for (let s = 0; s < subsets; s++) {
     const xi = drawWithoutReplacement(a.n, m, rng);
     const yi = drawWithoutReplacement(b.n, m, rng);
-    if (kaa && kbb && kab) {
-      const kxx = subsetSum(kaa, a.n, xi, xi, true);
-      const kyy = subsetSum(kbb, b.n, yi, yi, true);
-      const kxy = subsetSum(kab, b.n, xi, yi, false);
-      values[s] = (kxx + kyy) / (m * (m - 1)) - (2 * kxy) / (m * m);
-    } else {
-      values[s] = unbiasedMmd2(gather(a, xi), gather(b, yi), m, d);
-    }
+    const x = cache.has("aa") && cache.has("ab") ? null : gather(a64, xi);
+    const y = cache.has("bb") && cache.has("ab") ? null : gather(b64, yi);
+    const kaa = cache.get("aa");
+    const kbb = cache.get("bb");
+    const kab = cache.get("ab");
+    const kxx = kaa
+      ? subsetSum(kaa, a.n, xi, xi, true)
+      : subsetSum(gram(x!, m, x!, m, d, scratch!), m, all, all, true);
+    const kyy = kbb
+      ? subsetSum(kbb, b.n, yi, yi, true)
+      : subsetSum(gram(y!, m, y!, m, d, scratch!), m, all, all, true);
+    const kxy = kab
+      ? subsetSum(kab, b.n, xi, yi, false)
+      : subsetSum(gram(x!, m, y!, m, d, scratch!), m, all, all, false);
+    values[s] = (kxx + kyy) / (m * (m - 1)) - (2 * kxy) / (m * m);
   }
   let mean = 0;
   for (const v of values) mean += v;
