@@ -1,23 +1,134 @@
 /**
- * The main job (`deno task demo`): renders the ordering figures for raster, PAR-4x, PAR-16x and
- * raster-groups-4 on a 24x24 grid and PAR-4x on a 5x16x16 video grid, plus the tokens-per-step
- * comparison, into an output folder, and prints their paths and step counts.
+ * The main job (`deno task demo`): samples one row of pictures per class with the PAR-4x and
+ * the raster fixture models, decodes them with the tokenizer, writes a PNG mosaic per model and
+ * a timing table (steps, seconds per image, speed-up); then renders the ordering figures for
+ * raster, PAR-4x, PAR-16x, raster-groups-4 and a 5x16x16 video PAR-4x. Prints where all is.
+ *
+ *   deno task demo [--out out/demo] [--models fixtures/models] [--per-class 4] [--seed 0]
  * @module
  */
 import {
+  loadModelTokenizer,
+  loadOnnxModel,
   makeGrid,
+  numberFlag,
   par,
+  parseFlags,
+  progress,
   raster,
   rasterGroups,
+  runMain,
+  sampleMany,
   saveFigure,
   type Schedule,
   scheduleFigure,
   stepsOverTimeFigure,
-} from "../mod.ts";
+  tokensToMosaic,
+  writeFileAtomic,
+  z,
+} from "./deps.ts";
 
-const outDir = Deno.args[0] ?? "out/demo";
+const Flags = z.object({
+  out: z.string().default("out/demo"),
+  models: z.string().default("fixtures/models"),
+  perClass: numberFlag().pipe(z.number().int().positive().max(32)).default(4),
+  seed: numberFlag().pipe(z.number().int()).default(0),
+});
+
+/** The experiment models when they exist, else the tiny test models. */
+async function pickModel(dir: string, config: string): Promise<string> {
+  for (const name of [`emoji-${config}`, `tiny-${config}`]) {
+    const path = `${dir}/${name}.json`;
+    try {
+      await Deno.stat(path);
+      return path;
+    } catch {
+      // try the next
+    }
+  }
+  throw new Error(
+    `no ${config} model in ${dir} (looked for emoji-${config}.json and tiny-${config}.json)`,
+  );
+}
+
+async function sampleModels(
+  outDir: string,
+  modelsDir: string,
+  perClass: number,
+  seed: number,
+): Promise<void> {
+  const rows: string[][] = [];
+  let rasterSeconds = NaN;
+  for (const config of ["raster", "par4"]) {
+    const model = await loadOnnxModel(await pickModel(modelsDir, config));
+    const m = model.manifest;
+    const schedule = m.schedule as Schedule;
+    const classes = Array.from(
+      { length: m.numClasses * perClass },
+      (_, i) => Math.floor(i / perClass),
+    );
+    const bar = progress(`${m.name} (${schedule.steps.length} steps)`, classes.length);
+    const run = await sampleMany(model, {
+      schedule,
+      classes,
+      seed,
+      batchSize: 8,
+      onProgress: (d) => bar.update(d),
+    });
+    bar.stop();
+    const tokenizer = await loadModelTokenizer(model);
+    const png = await tokensToMosaic(
+      { n: classes.length, height: m.grid.height, width: m.grid.width, tokens: run.tokens },
+      tokenizer,
+      {
+        cols: perClass,
+        scale: 2,
+      },
+    );
+    const path = `${outDir}/samples_${config}.png`;
+    await writeFileAtomic(path, png);
+    const perImage = run.seconds / classes.length;
+    if (config === "raster") rasterSeconds = perImage;
+    rows.push([
+      m.name,
+      schedule.name,
+      String(schedule.steps.length),
+      perImage.toFixed(3),
+      `${(rasterSeconds / perImage).toFixed(2)}x`,
+      path,
+    ]);
+    await model.dispose();
+  }
+  console.log(
+    `\nSampling: ${perClass} pictures per class (one row per class), batch 8, CPU, seed ${seed}`,
+  );
+  printTable(["model", "schedule", "steps", "s/image", "speed-up", "mosaic"], rows);
+  await writeFileAtomic(
+    `${outDir}/timing.json`,
+    JSON.stringify(
+      rows.map(([model, schedule, steps, s, speedup]) => ({
+        model,
+        schedule,
+        steps: +steps,
+        secondsPerImage: +s,
+        speedup,
+      })),
+      null,
+      1,
+    ),
+  );
+}
 
 async function main(): Promise<void> {
+  const flags = parseFlags(
+    Deno.args,
+    Flags,
+    [],
+    "Usage: deno task demo [--out DIR] [--models DIR] [--per-class N] [--seed N]",
+  );
+  const outDir = flags.out;
+  await sampleModels(outDir, flags.models, flags.perClass, flags.seed);
+  console.log("\nGeneration orders:");
   const image = makeGrid(24, 24);
   const video = makeGrid(16, 16, 5);
   const items: { file: string; schedule: Schedule; colorBy?: "region" }[] = [
@@ -65,11 +176,4 @@ function printTable(head: string[], rows: string[][]): void {
   for (const r of rows) console.log(line(r));
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (err) {
-    console.error(`demo failed: ${(err as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain("demo", main);

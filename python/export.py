@@ -1,0 +1,216 @@
+"""Export a GPT to ONNX under parlab's step contract, plus its manifest.
+
+Graph I/O (one graph = one decoding step with a KV cache):
+  inputs:  input_ids int64 [B, T]; position_ids int64 [B, T] (-1 = no position);
+           attention_mask bool [B, 1, T, P+T]; past.<i>.key / past.<i>.value float32 [B, Hkv, P, D]
+  outputs: logits float32 [B, T, V]; present.<i>.key / present.<i>.value float32 [B, Hkv, P+T, D]
+B, T and P are dynamic (P may be 0: pass [B, Hkv, 0, D] tensors at the first step).
+
+``dtype="float16"`` stores the weights as fp16 initializers and casts them to fp32 inside the
+graph, so every input and output stays float32 and the file is half the size (the casts act on
+constants, which onnxruntime's graph optimizer may fold at session creation), and the numbers
+equal a float32 model whose weights are rounded to fp16 (``round_to_fp16``). The RoPE table stays
+the exact fp32 table. Opset 17, torch.onnx.export (torch 1.13 and 2.x).
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import time
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn as nn
+
+from .manifest import build_manifest, write_json_atomic
+from .model import GPT
+
+
+class StepGraph(nn.Module):
+    """Flat-argument wrapper that torch.onnx.export can trace."""
+
+    def __init__(self, model: GPT):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, position_ids, attention_mask, *past_flat):
+        past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(len(past_flat) // 2)]
+        logits, presents = self.model(input_ids, position_ids, attention_mask, past)
+        out = [logits]
+        for k, v in presents:
+            out += [k, v]
+        return tuple(out)
+
+
+def io_names(n_layer: int):
+    past = [f"past.{i}.{kv}" for i in range(n_layer) for kv in ("key", "value")]
+    present = [f"present.{i}.{kv}" for i in range(n_layer) for kv in ("key", "value")]
+    return ["input_ids", "position_ids", "attention_mask"] + past, ["logits"] + present
+
+
+def round_to_fp16(model: GPT) -> GPT:
+    """Round every parameter to fp16 precision in place (keeps fp32 storage); returns the model."""
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(p.half().float())
+    return model
+
+
+def export_onnx(model: GPT, path: str, dtype: str = "float32", opset: int = 17) -> str:
+    """Write ``model`` as a step graph to ``path``. Returns the path."""
+    if dtype not in ("float32", "float16"):
+        raise ValueError(f'dtype must be "float32" or "float16", got {dtype!r}')
+    cfg = model.config
+    m = copy.deepcopy(model).eval().float()
+    if dtype == "float16":
+        rope = m.rope.clone()
+        m = m.half()
+        m.rope = rope  # only the weights go fp16; the RoPE table stays exactly the fp32 one
+    b, t, p = 2, 3, 2
+    ids = torch.zeros(b, t, dtype=torch.long)
+    pos = torch.tensor([[0, 1, -1]] * b, dtype=torch.long)
+    mask = torch.ones(b, 1, t, p + t, dtype=torch.bool)
+    past = []
+    for _ in range(cfg.n_layer):
+        past += [torch.zeros(b, cfg.kv_heads, p, cfg.head_dim), torch.zeros(b, cfg.kv_heads, p, cfg.head_dim)]
+    inputs, outputs = io_names(cfg.n_layer)
+    axes: Dict[str, Dict[int, str]] = {
+        "input_ids": {0: "batch", 1: "step"},
+        "position_ids": {0: "batch", 1: "step"},
+        "attention_mask": {0: "batch", 2: "step", 3: "total"},
+        "logits": {0: "batch", 1: "step"},
+    }
+    for name in inputs[3:]:
+        axes[name] = {0: "batch", 2: "past"}
+    for name in outputs[1:]:
+        axes[name] = {0: "batch", 2: "total"}
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp"
+    with torch.no_grad():
+        torch.onnx.export(
+            StepGraph(m),
+            (ids, pos, mask, *past),
+            tmp,
+            input_names=inputs,
+            output_names=outputs,
+            dynamic_axes=axes,
+            opset_version=opset,
+            # folding would turn the fp16 initializers' casts into fp32 initializers again
+            do_constant_folding=dtype == "float32",
+        )
+    compact_names(tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def compact_names(path: str) -> None:
+    """Drop node names and shorten intermediate tensor names (graph I/O and weights keep theirs).
+
+    torch.onnx names every node and value after its module path; on a tiny model those strings
+    are a fifth of the file. The names carry no meaning for onnxruntime.
+    """
+    import onnx
+
+    model = onnx.load(path, load_external_data=False)  # >2 GB models keep their external data files
+    g = model.graph
+    keep = {v.name for v in g.input} | {v.name for v in g.output} | {i.name for i in g.initializer}
+    rename: Dict[str, str] = {}
+
+    def short(name: str) -> str:
+        if name == "" or name in keep:
+            return name
+        if name not in rename:
+            rename[name] = f"v{len(rename)}"
+        return rename[name]
+
+    for node in g.node:
+        node.name = ""
+        node.doc_string = ""
+        for i, n in enumerate(node.input):
+            node.input[i] = short(n)
+        for i, n in enumerate(node.output):
+            node.output[i] = short(n)
+    for vi in g.value_info:
+        vi.name = short(vi.name)
+    onnx.save(model, path)
+
+
+def export_with_manifest(
+    model: GPT,
+    out_dir: str,
+    name: str,
+    schedule: Dict,
+    dtype: str = "float32",
+    class_names: Optional[List[str]] = None,
+    sampling: Optional[Dict] = None,
+    codebook: Optional[str] = None,
+    provenance: Optional[Dict] = None,
+) -> Dict:
+    """Export ``<out_dir>/<name>.onnx`` and write ``<out_dir>/<name>.json``; returns the manifest."""
+    onnx_path = os.path.join(out_dir, f"{name}.onnx")
+    t0 = time.time()
+    export_onnx(model, onnx_path, dtype=dtype)
+    prov = dict(provenance or {})
+    prov.setdefault("torch", torch.__version__)
+    prov.setdefault("modelConfig", model.config.to_dict())
+    prov.setdefault("exportSeconds", round(time.time() - t0, 2))
+    manifest = build_manifest(
+        name=name,
+        onnx_path=onnx_path,
+        cfg=model.config,
+        schedule=schedule,
+        dtype=dtype,
+        class_names=class_names,
+        sampling=sampling,
+        codebook=codebook,
+        provenance=prov,
+    )
+    write_json_atomic(os.path.join(out_dir, f"{name}.json"), manifest)
+    return manifest
+
+
+def main(argv=None) -> int:
+    """CLI: export a training checkpoint of python.train (LlamaGen/PAR checkpoints: python.convert)."""
+    import json
+    import sys
+
+    from .model import GPTConfig
+    from .schedule import make_grid, schedule_by_name
+
+    p = argparse.ArgumentParser(prog="python -m python.export", description=main.__doc__)
+    p.add_argument("--checkpoint", required=True, help="ckpt.pt written by python.train")
+    p.add_argument("--out", required=True, help="folder for <name>.onnx and <name>.json")
+    p.add_argument("--name", help="model name (default: the schedule name)")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float16"])
+    p.add_argument("--cfg-scale", type=float, default=1.5)
+    p.add_argument("--codebook", help="tokenizer codebook path, relative to --out")
+    args = p.parse_args(argv)
+    try:
+        ck = torch.load(args.checkpoint, map_location="cpu")
+    except Exception as e:  # noqa: BLE001
+        print(f"export: cannot read {args.checkpoint}: {e}", file=sys.stderr)
+        return 1
+    if not isinstance(ck, dict) or "model_config" not in ck:
+        print(f"export: {args.checkpoint} is not a python.train checkpoint; for LlamaGen/PAR checkpoints use"
+              " python -m python.convert", file=sys.stderr)
+        return 1
+    cfg = GPTConfig(**ck["model_config"])
+    model = GPT(cfg)
+    model.load_state_dict(ck["model"])
+    if args.dtype == "float16":
+        round_to_fp16(model)
+    schedule = schedule_by_name(make_grid(cfg.height, cfg.width), ck["schedule"])
+    log = ck.get("log", {})
+    prov = {"checkpoint": os.path.basename(args.checkpoint), "steps": ck.get("step"),
+            "finalValNll": log["val"][-1]["nll"] if log.get("val") else None, "data": log.get("data")}
+    sampling = {"cfgScale": args.cfg_scale, "cfgInterval": None, "temperature": 1.0, "topK": 0, "topP": 1.0}
+    man = export_with_manifest(model.eval(), args.out, args.name or ck["schedule"], schedule, dtype=args.dtype,
+                               class_names=ck.get("class_names"), sampling=sampling, codebook=args.codebook,
+                               provenance=prov)
+    print(json.dumps({k: man[k] for k in ("name", "onnx", "dtype", "layers", "dim", "heads")}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
