@@ -2,6 +2,7 @@
  * `deno task metrics`: quality metrics on the command line.
  *
  *   deno task metrics                         # the floor: real val grids against real train grids
+ *   deno task metrics --count 72              # the floor at a sample size of 72 (seeded subset)
  *   deno task metrics --samples out/sample    # tokens.npy + labels.npy (from `deno task sample`)
  *   deno task metrics --tokens T.npy --labels L.npy --real val --coarse 64 --out results/m.json
  *
@@ -12,6 +13,7 @@
 import { z } from "../deps.ts";
 import { numberFlag, parseFlags, runMain, UsageError } from "../util/cli.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
+import { Rng } from "../util/rng.ts";
 import {
   loadEmojiDataset,
   loadEmojiManifest,
@@ -25,7 +27,7 @@ import { evaluateSamples, prepareReference, type SampleMetrics } from "./evaluat
 import { coarseCodeMap } from "./token_pairs.ts";
 
 const USAGE = "Usage: deno task metrics [--samples DIR | --tokens T.npy --labels L.npy] " +
-  "[--real val|train] [--coarse G] [--kid-subsets N] [--kid-size M] [--seed S] [--threads N] " +
+  "[--real val|train] [--count N (floor only)] [--coarse G] [--kid-subsets N] [--kid-size M] [--seed S] [--threads N] " +
   "[--out FILE.json]";
 
 const Flags = z.object({
@@ -33,6 +35,7 @@ const Flags = z.object({
   tokens: z.string().min(1).optional(),
   labels: z.string().min(1).optional(),
   real: z.enum(["val", "train"]).optional(),
+  count: numberFlag().pipe(z.number().int().min(2)).optional(),
   coarse: numberFlag().pipe(z.number().int().min(2).max(1024)).optional(),
   kidSubsets: numberFlag().pipe(z.number().int().min(1)).default(100),
   kidSize: numberFlag().pipe(z.number().int().min(2)).default(1000),
@@ -62,6 +65,9 @@ async function main(): Promise<void> {
   if (f.samples && (f.tokens || f.labels)) {
     throw new UsageError(`--samples: give either --samples DIR or --tokens/--labels. ${USAGE}`);
   }
+  if ((f.samples || f.tokens) && f.count !== undefined) {
+    throw new UsageError(`--count: only for the floor (without --samples/--tokens). ${USAGE}`);
+  }
   if (!f.samples && (f.tokens === undefined) !== (f.labels === undefined)) {
     throw new UsageError(`--tokens and --labels go together. ${USAGE}`);
   }
@@ -79,15 +85,22 @@ async function main(): Promise<void> {
   const labelsPath = f.samples ? `${f.samples}/labels.npy` : f.labels;
   let realSplit = f.real ?? "val";
   if (tokensPath && labelsPath) {
-    const grid = await loadTokenFile(tokensPath, {
-      vocabSize: manifest.K,
-      height: manifest.grid.height,
-      width: manifest.grid.width,
-    });
-    labels = await loadLabelFile(labelsPath, {
-      n: grid.n,
-      numClasses: manifest.classNames.length,
-    });
+    // A missing or malformed input file is the user's to fix: one line, no stack.
+    const flag = f.samples ? "--samples" : "--tokens/--labels";
+    let grid: Awaited<ReturnType<typeof loadTokenFile>>;
+    try {
+      grid = await loadTokenFile(tokensPath, {
+        vocabSize: manifest.K,
+        height: manifest.grid.height,
+        width: manifest.grid.width,
+      });
+      labels = await loadLabelFile(labelsPath, {
+        n: grid.n,
+        numClasses: manifest.classNames.length,
+      });
+    } catch (err) {
+      throw new UsageError(`${flag}: ${(err as Error).message}`);
+    }
     generated = grid;
     label = `${tokensPath} against real ${realSplit}`;
   } else {
@@ -96,9 +109,16 @@ async function main(): Promise<void> {
     if (f.real === "val") throw new UsageError("--real val: the floor compares val with train");
     realSplit = "train";
     const val = await loadEmojiDataset("val");
-    generated = val;
-    labels = val.labels;
-    label = "floor: real val grids against real train";
+    const count = Math.min(f.count ?? val.n, val.n);
+    const rows = new Rng(f.seed).shuffle(Array.from({ length: val.n }, (_, i) => i))
+      .slice(0, count);
+    if (count === val.n) rows.sort((a, b) => a - b);
+    const cells = val.height * val.width;
+    const tokens = new Uint16Array(count * cells);
+    rows.forEach((r, i) => tokens.set(val.tokens.subarray(r * cells, (r + 1) * cells), i * cells));
+    generated = { n: count, height: val.height, width: val.width, tokens };
+    labels = Uint8Array.from(rows, (r) => val.labels[r]);
+    label = `floor: ${count} real val grids against real train`;
   }
   const real = await loadEmojiDataset(realSplit);
   const t0 = performance.now();
