@@ -127,6 +127,11 @@ export async function evaluateSamples(inputs: EvaluateInputs): Promise<SampleMet
   const ref = isReference(inputs.real)
     ? inputs.real
     : await prepareReference(inputs.real, tokenizer, classifier, inputs);
+  if (isReference(inputs.real) && (inputs.codeMap || inputs.extraOffsets)) {
+    throw new RangeError(
+      "codeMap/extraOffsets belong to prepareReference when a prepared reference is passed",
+    );
+  }
   if (ref.vocabSize !== tokenizer.vocabSize) {
     throw new RangeError(
       `the reference has K = ${ref.vocabSize} codes but the tokenizer ${tokenizer.vocabSize}`,
