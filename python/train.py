@@ -207,6 +207,14 @@ def train(args) -> Dict:
     return result
 
 
+def unigram_entropy_nats(tokens) -> float:
+    """Entropy (nats) of the training tokens' marginal distribution: the NLL of a model that
+    ignores all context, the bar a trained model's per-token NLL must be far below."""
+    counts = np.bincount(np.asarray(tokens).ravel().astype(np.int64))
+    p = counts[counts > 0] / counts.sum()
+    return float(-(p * np.log(p)).sum())
+
+
 def export_trained(args, model: GPT, schedule: Dict, log: Dict, data: TokenData) -> Dict:
     from .export import export_with_manifest, round_to_fp16
 
@@ -220,8 +228,13 @@ def export_trained(args, model: GPT, schedule: Dict, log: Dict, data: TokenData)
     last_train = log["train"][-1]["loss"] if log["train"] else None
     prov = {"config": args.config, "data": data.source, "steps": log["train"][-1]["step"] if log["train"] else 0,
             "batch": args.batch, "lr": args.lr, "seed": args.seed, "finalTrainLoss": last_train,
-            "finalValNll": last_val, "trainSeconds": round(log["seconds"], 1), "machine": platform.machine(),
-            "threads": torch.get_num_threads(), "torch": torch.__version__}
+            "finalValNll": last_val, "trainSeconds": round(log["seconds"], 1),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.node() or 'unknown host'}",
+            "threads": torch.get_num_threads(), "torch": torch.__version__,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "unigramEntropyNats": round(unigram_entropy_nats(data.train_tokens), 4),
+            "valNllPerCell": [round(float(x), 4) for x in log.get("valPerCell") or []],
+            "valLimit": args.eval_limit}
     sampling = {"cfgScale": args.cfg_scale, "cfgInterval": None, "temperature": 1.0, "topK": 0, "topP": 1.0}
     return export_with_manifest(model.eval(), args.export, name, schedule, dtype=args.dtype,
                                 class_names=data.class_names, sampling=sampling, codebook=codebook, provenance=prov)

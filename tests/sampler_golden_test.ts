@@ -9,8 +9,7 @@
  * image are not compared.
  */
 import { assert } from "./assert.ts";
-import { readNpy } from "./golden_replay.ts";
-import { loadOnnxModel } from "../src/model/mod.ts";
+import { loadNpyFile, loadOnnxModel } from "../mod.ts";
 import { sample } from "../src/sampler/sampler.ts";
 import { scheduleFromJSON } from "../src/schedule/mod.ts";
 
@@ -31,8 +30,8 @@ for (const name of names) {
     const manifestUrl = new URL(index.manifest, dir);
     const model = await loadOnnxModel(manifestUrl);
     try {
-      const uniforms = (await readNpy(new URL(index.uniforms, dir))).data as Float64Array;
-      const want = (await readNpy(new URL(index.sample, dir))).data as BigInt64Array;
+      const uniforms = (await loadNpyFile(new URL(index.uniforms, dir))).data as Float64Array;
+      const want = (await loadNpyFile(new URL(index.sample, dir))).data as BigInt64Array;
       const s = index.sampling;
       const out = await sample(model, {
         schedule: scheduleFromJSON(model.manifest.schedule),
@@ -45,7 +44,7 @@ for (const name of names) {
         uniforms,
       });
       assert(out.tokens.length === want.length, `${name}: ${out.tokens.length} tokens`);
-      const margins = (await readNpy(new URL(index.margins, dir))).data as Float64Array;
+      const margins = (await loadNpyFile(new URL(index.margins, dir))).data as Float64Array;
       const cells = want.length / index.classes.length;
       let compared = 0;
       for (let b = 0; b < index.classes.length; b++) {

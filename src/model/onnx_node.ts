@@ -88,14 +88,25 @@ export async function loadManifest(
   return { manifest: parseModelManifest(json, url.pathname.split("/").at(-1)!), url };
 }
 
-/** True when the installed onnxruntime-node lists the CUDA execution provider as usable. */
+/**
+ * True when the installed onnxruntime-node lists the CUDA execution provider as bundled. A
+ * listed but unbundled provider still needs its shared libraries, which npm's install script
+ * downloads and Deno skips; {@link loadOnnxModel} reports that case clearly.
+ */
 export function cudaAvailable(): boolean {
   try {
-    return ort.listSupportedBackends().some((b: { name: string }) => b.name === "cuda");
+    return ort.listSupportedBackends().some((b: { name: string; bundled: boolean }) =>
+      b.name === "cuda" && b.bundled
+    );
   } catch {
     return false;
   }
 }
+
+const NO_CUDA =
+  "executionProvider cuda: this onnxruntime-node has no usable CUDA provider (its install " +
+  "script, which Deno skips, downloads the CUDA libraries). Fix: use cpu or the webgpu backend, or run " +
+  "`npm install onnxruntime-node@1.30.0` on a CUDA machine and point Deno at that node_modules";
 
 /**
  * Load an ONNX step model with onnxruntime-node.
@@ -120,18 +131,28 @@ export async function loadOnnxModel(
     }
   }
   const provider = options.executionProvider ?? "cpu";
-  if (provider === "cuda" && !cudaAvailable()) {
+  let session: ort.InferenceSession;
+  // A missing CUDA library is reported below in one line; keep the runtime's own log quiet.
+  const logLevel = ort.env.logLevel;
+  if (provider === "cuda") ort.env.logLevel = "fatal";
+  try {
+    session = await ort.InferenceSession.create(bytes, {
+      executionProviders: [provider],
+      graphOptimizationLevel: options.graphOptimization ?? "all",
+      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    });
+  } catch (err) {
+    if (provider === "cuda") {
+      throw new ManifestError(`${NO_CUDA} (${(err as Error).message.split("\n")[0]})`);
+    }
     throw new ManifestError(
-      "executionProvider cuda: this onnxruntime-node has no CUDA provider (its install script, " +
-        "which Deno skips, downloads it). Fix: use cpu, or the webgpu backend, or install " +
-        "onnxruntime-node with npm on a CUDA machine and point Deno at that node_modules",
+      `${manifest.onnx}: onnxruntime cannot load it (${
+        (err as Error).message
+      }). Fix: re-export the model`,
     );
+  } finally {
+    ort.env.logLevel = logLevel;
   }
-  const session = await ort.InferenceSession.create(bytes, {
-    executionProviders: [provider],
-    graphOptimizationLevel: options.graphOptimization ?? "all",
-    ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-  });
   return new OnnxNodeModel(manifest, url, session, provider);
 }
 
