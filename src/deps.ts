@@ -15,3 +15,4 @@ export type { NdArray } from "npm:ndarray@1.1.1";
 export * as ort from "npm:onnxruntime-node@1.30.0";
 export { default as cliProgress } from "npm:cli-progress@3.12.0";
 export { gunzipSync, gzipSync } from "npm:fflate@0.8.3";
+export { EigenvalueDecomposition, Matrix } from "npm:ml-matrix@6.15.1";
