@@ -11,3 +11,4 @@ export * from "./src/io/mod.ts";
 export * from "./src/tokenizer/mod.ts";
 export * from "./src/data/mod.ts";
 export * from "./src/entropy/mod.ts";
+export * from "./src/metrics/mod.ts";

@@ -69,8 +69,6 @@ const USER_ERRORS = new Set([
   "ManifestError",
   "PairingError",
   "SampleOptionsError",
-  "TokenFileError",
-  "NpyError",
   "EntropyInputError",
 ]);
 
