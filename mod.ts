@@ -10,3 +10,5 @@ export * from "./src/sampler/mod.ts";
 export * from "./src/io/mod.ts";
 export * from "./src/tokenizer/mod.ts";
 export * from "./src/data/mod.ts";
+export * from "./src/entropy/mod.ts";
+export * from "./src/metrics/mod.ts";

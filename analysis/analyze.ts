@@ -1,50 +1,74 @@
 /**
  * `deno task analyze`: runs the analyses headless and writes a self-contained Markdown report
- * with figures plus a JSON of every number into a results folder (default `results/`).
+ * (`report.md`, figures beside it) plus `results.json` with every number into a results folder.
  *
- * Flags: `--out DIR` (results folder).
+ * Sections (each writes its own JSON; a finished section is skipped on rerun unless `--force`):
+ * 1. schedules: step counts, parallelism, adjacency inside steps (model-free, instant);
+ * 2. dependency: conditional-entropy maps, MI against distance, schedule dependency cost on the
+ *    emoji fixture tokens (src/entropy), and, unless `--quick`, model-based entropy-increase maps
+ *    by teacher forcing the fixture models.
+ *
+ *   deno task analyze [--out results] [--quick] [--split train|val] [--workers N] [--models DIR] [--force]
  * @module
  */
 import {
   makeGrid,
+  numberFlag,
   par,
+  parseFlags,
   parWithoutInitial,
   randomGroups,
   raster,
   rasterGroups,
+  runMain,
   saveFigure,
   scheduleFigure,
   stepsOverTimeFigure,
   writeFileAtomic,
   z,
 } from "./deps.ts";
-import { scheduleStats } from "./schedules.ts";
+import { type DependencyAnalysisSummary, runFixtureDependencyAnalysis } from "./dependency.ts";
+import { type ScheduleStats, scheduleStats } from "./schedules.ts";
 
-const FlagsSchema = z.object({ out: z.string().min(1).default("results") });
+const Flags = z.object({
+  out: z.string().min(1).default("results"),
+  quick: z.boolean().default(false),
+  force: z.boolean().default(false),
+  split: z.enum(["train", "val"]).default("train"),
+  workers: numberFlag().pipe(z.number().int().positive().max(64)).default(2),
+  models: z.string().default("fixtures/models"),
+});
 
-function parseFlags(args: string[]): z.infer<typeof FlagsSchema> {
-  const raw: Record<string, string> = {};
-  for (let i = 0; i < args.length; i++) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(args[i]);
-    if (!m) throw new Error(`unknown argument "${args[i]}". Fix: use --out DIR`);
-    const value = m[2] ?? args[++i];
-    if (value === undefined) {
-      throw new Error(`--${m[1]} needs a value. Fix: e.g. --${m[1]} results`);
-    }
-    raw[m[1]] = value;
+const USAGE =
+  "Usage: deno task analyze [--out DIR] [--quick] [--force] [--split train|val] [--workers N] [--models DIR]";
+
+/** Read a section's JSON if it was finished before (and `--force` is off). */
+async function finished<T>(path: string, force: boolean): Promise<T | null> {
+  if (force) return null;
+  try {
+    return JSON.parse(await Deno.readTextFile(path)) as T;
+  } catch {
+    return null;
   }
-  const parsed = FlagsSchema.strict().safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(
-      `--${issue.path.join(".") || "flags"}: ${issue.message}. Fix: run with --out DIR`,
-    );
-  }
-  return parsed.data;
 }
 
-async function main(): Promise<void> {
-  const flags = parseFlags(Deno.args);
+/** The experiment models when present, else the tiny ones; null when a config has neither. */
+async function modelFor(dir: string, config: string): Promise<string | null> {
+  for (const name of [`emoji-${config}`, `tiny-${config}`]) {
+    try {
+      await Deno.stat(`${dir}/${name}.json`);
+      return `${dir}/${name}.json`;
+    } catch {
+      // next
+    }
+  }
+  return null;
+}
+
+async function scheduleSection(out: string, force: boolean): Promise<ScheduleStats[]> {
+  const path = `${out}/schedules/schedules.json`;
+  const done = await finished<ScheduleStats[]>(path, force);
+  if (done) return done;
   const image = makeGrid(24, 24);
   const schedules = [
     raster(image),
@@ -55,12 +79,57 @@ async function main(): Promise<void> {
     parWithoutInitial(image, { m: 2 }),
     randomGroups(image, { n: 4, seed: 0 }),
   ];
+  await saveFigure(stepsOverTimeFigure(schedules.slice(0, 4)), `${out}/schedules/steps_over_time`);
+  await saveFigure(
+    scheduleFigure(schedules[1], { colorBy: "region" }),
+    `${out}/schedules/order_par4`,
+  );
   const stats = schedules.map(scheduleStats);
-  const figDir = `${flags.out}/figures`;
-  await saveFigure(stepsOverTimeFigure(schedules.slice(0, 4)), `${figDir}/steps_over_time`);
-  await saveFigure(scheduleFigure(schedules[1], { colorBy: "region" }), `${figDir}/order_par4`);
+  await writeFileAtomic(path, JSON.stringify(stats, null, 1));
+  return stats;
+}
+
+async function dependencySection(
+  out: string,
+  flags: z.infer<typeof Flags>,
+): Promise<{ summary: DependencyAnalysisSummary; models: string[] }> {
+  const dir = `${out}/dependency${flags.quick ? "-quick" : ""}`;
+  const path = `${dir}/dependency.json`;
+  const models: string[] = [];
+  if (!flags.quick) {
+    for (const config of ["raster", "par4", "par16", "raster4"]) {
+      const m = await modelFor(flags.models, config);
+      if (m) models.push(m);
+    }
+  }
+  const done = await finished<DependencyAnalysisSummary>(path, flags.force);
+  if (done) return { summary: done, models };
+  const summary = await runFixtureDependencyAnalysis(dir, {
+    split: flags.quick ? "val" : flags.split,
+    workers: flags.workers,
+    models: models.length >= 2 ? models : undefined,
+  });
+  return { summary, models };
+}
+
+function fmt(x: number | undefined, digits = 2): string {
+  return x === undefined || Number.isNaN(x) ? "-" : x.toFixed(digits);
+}
+
+function report(
+  stats: ScheduleStats[],
+  dep: DependencyAnalysisSummary,
+  depDir: string,
+  models: string[],
+  quick: boolean,
+): string {
+  const machine = `${Deno.build.os}-${Deno.build.arch}, ${navigator.hardwareConcurrency} cores`;
   const lines = [
     "# parlab analysis report",
+    "",
+    `Machine: ${machine}; Deno ${Deno.version.deno}.${
+      quick ? " Quick mode (val split, no model-based maps)." : ""
+    }`,
     "",
     "## Schedules on the 24x24 grid",
     "",
@@ -69,26 +138,83 @@ async function main(): Promise<void> {
     ...stats.map((s) =>
       `| ${s.name} | ${s.steps} | ${s.maxParallel} | ${
         s.stepRatio.toFixed(2)
-      }x | ${s.transitionSlots} | ${s.adjacentPairsInSteps} | ${
-        Number.isNaN(s.meanDistanceInSteps) ? "-" : s.meanDistanceInSteps.toFixed(2)
+      }x | ${s.transitionSlots} | ${s.adjacentPairsInSteps} | ${fmt(s.meanDistanceInSteps)} |`
+    ),
+    "",
+    "![tokens against steps](schedules/steps_over_time.png)",
+    "",
+    "## Token dependency on the emoji fixture",
+    "",
+    `${dep.samples} token grids, K = ${dep.vocabSize}, estimator: ${dep.estimator}; mean marginal entropy ` +
+    `${fmt(dep.meanMarginalEntropyBits)} bits per cell; ${fmt(dep.seconds.total, 1)} s.`,
+    "",
+    "Mean mutual information (bits) against distance:",
+    "",
+    "| estimator | " +
+    Object.keys(Object.values(dep.miAtDistance)[0] ?? {}).map((d) => `d = ${d}`).join(" | ") +
+    " | far field (> 12) |",
+    "|---|" + Object.keys(Object.values(dep.miAtDistance)[0] ?? {}).map(() => "---").join("|") +
+    "|---|",
+    ...Object.entries(dep.miAtDistance).map(([est, row]) =>
+      `| ${est} | ${Object.values(row).map((v) => fmt(v)).join(" | ")} | ${
+        fmt(dep.farFieldMi[est])
       } |`
     ),
     "",
-    "![tokens against steps](figures/steps_over_time.png)",
+    "Schedule dependency cost: pairwise mutual information among cells sampled in the same step, " +
+    "what independent sampling inside a step ignores (bits, summed over the image):",
     "",
-    "![PAR-4x order](figures/order_par4.png)",
+    "| schedule | steps | same-step pairs | total bits | bits per pair |" +
+    (dep.coarseScheduleCosts ? " coarse total |" : ""),
+    "|---|---|---|---|---|" + (dep.coarseScheduleCosts ? "---|" : ""),
+    ...Object.entries(dep.scheduleCosts).map(([name, c]) =>
+      `| ${name} | ${c.steps} | ${c.pairs} | ${fmt(c.total, 0)} | ${fmt(c.meanPerPair)} |` +
+      (dep.coarseScheduleCosts ? ` ${fmt(dep.coarseScheduleCosts[name]?.total, 0)} |` : "")
+    ),
     "",
   ];
-  await writeFileAtomic(`${flags.out}/report.md`, lines.join("\n"));
-  await writeFileAtomic(`${flags.out}/results.json`, JSON.stringify({ schedules: stats }, null, 2));
+  if (dep.increase?.length) {
+    lines.push(
+      `Model-based entropy increase (teacher forcing on the val split; models: ${
+        models.map((m) => m.split("/").at(-1)).join(", ")
+      }):`,
+      "",
+      "| comparison | quantity | mean increase (bits) |",
+      "|---|---|---|",
+      ...dep.increase.map((r) => `| ${r.label} | ${r.quantity} | ${fmt(r.meanIncreaseBits, 3)} |`),
+      "",
+    );
+  }
+  const rel = depDir.split("/").at(-1)!;
+  lines.push(...dep.figures.map((f) => `![${f}](${rel}/${f})`), "");
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags(Deno.args, Flags, ["quick", "force"], USAGE);
+  const stats = await scheduleSection(flags.out, flags.force);
+  console.log(`schedules: ${stats.length} analysed`);
+  const { summary, models } = await dependencySection(flags.out, flags);
+  console.log(`dependency: ${summary.samples} grids, ${summary.figures.length} figures`);
+  const depDir = `${flags.out}/dependency${flags.quick ? "-quick" : ""}`;
+  await writeFileAtomic(
+    `${flags.out}/report.md`,
+    report(stats, summary, depDir, models, flags.quick),
+  );
+  await writeFileAtomic(
+    `${flags.out}/results.json`,
+    JSON.stringify(
+      {
+        machine: `${Deno.build.os}-${Deno.build.arch}, ${navigator.hardwareConcurrency} cores`,
+        quick: flags.quick,
+        schedules: stats,
+        dependency: summary,
+      },
+      null,
+      1,
+    ),
+  );
   console.log(`report: ${flags.out}/report.md\nnumbers: ${flags.out}/results.json`);
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (err) {
-    console.error(`analyze failed: ${(err as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain("analyze", main);

@@ -15,6 +15,7 @@ export {
 } from "./manifest.ts";
 export { cudaAvailable, loadManifest, loadOnnxModel, type OnnxLoadOptions } from "./onnx_node.ts";
 export { loadModelTokenizer } from "./tokenizer.ts";
+export { FIXTURE_MODELS_DIR, fixtureModel } from "./fixtures.ts";
 export {
   describeAdapter,
   loadWebGpuModel,

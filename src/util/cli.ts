@@ -69,8 +69,7 @@ const USER_ERRORS = new Set([
   "ManifestError",
   "PairingError",
   "SampleOptionsError",
-  "TokenFileError",
-  "NpyError",
+  "EntropyInputError",
 ]);
 
 /** True when `err` is a user error (print its message alone). */

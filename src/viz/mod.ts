@@ -25,3 +25,4 @@ export {
   rgbToPng,
   tokensToMosaic,
 } from "./mosaic.ts";
+export * from "./entropy_maps.ts";

@@ -1,0 +1,308 @@
+/**
+ * Features (and class logits) from any ONNX image model, run with onnxruntime-node: the feature
+ * extractor behind the Fréchet and kernel distances and the class-consistency score.
+ * @module
+ */
+import { ort, sharp } from "../deps.ts";
+import { ManifestError } from "../model/manifest.ts";
+import { readBytes } from "../io/read.ts";
+import type { ImageBatch } from "../tokenizer/types.ts";
+import type { FeatureSet } from "./features.ts";
+import { type FeatureManifest, parseFeatureManifest } from "./feature_manifest.ts";
+
+/** Options of {@link ImageFeatureExtractor.load}. */
+export interface FeatureLoadOptions {
+  /** Intra-op threads (default: the runtime's choice). */
+  threads?: number;
+  /** Skip the sha256 check when the manifest has one (default false). */
+  skipHashCheck?: boolean;
+}
+
+/** Options of {@link ImageFeatureExtractor.run}. */
+export interface FeatureRunOptions {
+  /** Pictures per session run when the graph's batch axis is dynamic (default 64). */
+  batchSize?: number;
+}
+
+/** Features, and logits when the model has a logits output. */
+export interface FeatureOutput {
+  /** [n, featureDim] float32. */
+  features: FeatureSet;
+  /** [n, classes] float32, or null when the manifest names no logits output. */
+  logits: FeatureSet | null;
+}
+
+/** How well predicted classes agree with the intended ones. */
+export interface ClassConsistency {
+  /** Fraction of pictures whose arg-max class equals the label. */
+  accuracy: number;
+  /** Mean of the per-class accuracies over the classes present in the labels. */
+  balancedAccuracy: number;
+  /** Accuracy per class (null where no picture has that label). */
+  perClass: (number | null)[];
+  /** Predicted class of each picture. */
+  predictions: Uint8Array | Uint16Array;
+}
+
+function toUrl(location: string | URL): URL {
+  if (location instanceof URL) return location;
+  if (/^(file|https?):/.test(location)) return new URL(location);
+  return new URL(location, `file://${Deno.cwd()}/`);
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Resize every picture of a batch to width x height with sharp (RGB, no alpha). */
+async function resizeBatch(
+  images: ImageBatch,
+  width: number,
+  height: number,
+  kernel: FeatureManifest["input"]["resize"],
+): Promise<ImageBatch> {
+  const per = images.height * images.width * 3;
+  const out = new Uint8Array(images.n * width * height * 3);
+  for (let i = 0; i < images.n; i++) {
+    const { data, info } = await sharp(images.data.subarray(i * per, (i + 1) * per), {
+      raw: { width: images.width, height: images.height, channels: 3 },
+    }).resize(width, height, { fit: "fill", kernel }).removeAlpha().raw().toBuffer({
+      resolveWithObject: true,
+    });
+    if (info.channels !== 3 || data.length !== width * height * 3) {
+      throw new Error(
+        `sharp resized picture ${i} to ${info.width}x${info.height}x${info.channels}`,
+      );
+    }
+    out.set(data, i * width * height * 3);
+  }
+  return { n: images.n, height, width, data: out };
+}
+
+/**
+ * Runs a user's ONNX image model described by a feature manifest (see `feature_manifest.ts`).
+ * @example
+ * const cnn = await ImageFeatureExtractor.load("fixtures/classifier/emoji-cnn.json");
+ * const { features, logits } = await cnn.run(pictures);
+ * const consistency = await cnn.classConsistency(pictures, labels);
+ */
+export class ImageFeatureExtractor {
+  /** The validated manifest. */
+  readonly manifest: FeatureManifest;
+  /** Where the manifest was read from. */
+  readonly source: URL;
+  readonly #session: ort.InferenceSession;
+
+  private constructor(manifest: FeatureManifest, source: URL, session: ort.InferenceSession) {
+    this.manifest = manifest;
+    this.source = source;
+    this.#session = session;
+    const { input, outputs } = manifest;
+    const missingIn = session.inputNames.includes(input.name) ? [] : [input.name];
+    const wanted = [outputs.features, ...(outputs.logits ? [outputs.logits] : [])];
+    const missingOut = wanted.filter((n) => !session.outputNames.includes(n));
+    if (missingIn.length || missingOut.length) {
+      throw new ManifestError(
+        `${manifest.onnx}: the graph has inputs [${session.inputNames.join(", ")}] and outputs [${
+          session.outputNames.join(", ")
+        }], but the manifest names input "${input.name}" and outputs "${wanted.join('", "')}". ` +
+          "Fix: set input.name / outputs.features / outputs.logits to the graph's names",
+      );
+    }
+  }
+
+  /**
+   * Load a model from its manifest (`.json`) or the `.onnx` beside it (then `<name>.json`).
+   * Paths, `file:` and `https:` URLs work.
+   */
+  static async load(
+    location: string | URL,
+    options: FeatureLoadOptions = {},
+  ): Promise<ImageFeatureExtractor> {
+    let url = toUrl(location);
+    if (url.pathname.endsWith(".onnx")) url = new URL(url.href.replace(/\.onnx$/, ".json"));
+    const name = url.pathname.split("/").at(-1)!;
+    const text = new TextDecoder().decode(await readBytes(url));
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new ManifestError(`${name}: not valid JSON (${(err as Error).message})`);
+    }
+    const manifest = parseFeatureManifest(json, name);
+    const bytes = await readBytes(new URL(manifest.onnx, url));
+    if (manifest.sha256 && !options.skipHashCheck) {
+      const hash = await sha256Hex(bytes);
+      if (hash !== manifest.sha256) {
+        throw new ManifestError(
+          `${manifest.onnx}: sha256 ${hash} differs from the manifest's ${manifest.sha256}. ` +
+            "Fix: the .onnx and its manifest do not belong together (re-export, or drop sha256)",
+        );
+      }
+    }
+    const session = await ort.InferenceSession.create(bytes, {
+      executionProviders: ["cpu"],
+      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    });
+    return new ImageFeatureExtractor(manifest, url, session);
+  }
+
+  /** Length of a feature vector. */
+  get featureDim(): number {
+    return this.manifest.featureDim;
+  }
+
+  /** Class names of the logits, or null when the model has no logits output. */
+  get classNames(): string[] | null {
+    return this.manifest.outputs.logits ? this.manifest.classNames : null;
+  }
+
+  /** Fill the model input for pictures [start, start + count) (zero rows pad a fixed batch). */
+  #inputTensor(images: ImageBatch, start: number, count: number, batch: number) {
+    const { layout, height, width, mean, std } = this.manifest.input;
+    const plane = height * width;
+    const x = new Float32Array(batch * plane * 3);
+    const scale = [0, 1, 2].map((c) => 1 / (255 * std[c]));
+    const shift = [0, 1, 2].map((c) => mean[c] / std[c]);
+    for (let i = 0; i < count; i++) {
+      const src = (start + i) * plane * 3;
+      const dst = i * plane * 3;
+      for (let p = 0; p < plane; p++) {
+        for (let c = 0; c < 3; c++) {
+          const v = images.data[src + p * 3 + c] * scale[c] - shift[c];
+          if (layout === "NCHW") x[dst + c * plane + p] = v;
+          else x[dst + p * 3 + c] = v;
+        }
+      }
+    }
+    const dims = layout === "NCHW" ? [batch, 3, height, width] : [batch, height, width, 3];
+    return new ort.Tensor("float32", x, dims);
+  }
+
+  /**
+   * Features (and logits) of a batch of pictures (uint8 RGB, any size: resized to the model's).
+   */
+  async run(images: ImageBatch, options: FeatureRunOptions = {}): Promise<FeatureOutput> {
+    const { n } = images;
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`pictures: n must be >= 1, got ${n}`);
+    if (images.data.length !== n * images.height * images.width * 3) {
+      throw new RangeError(
+        `pictures: data has ${images.data.length} bytes, expected n*height*width*3 = ${
+          n * images.height * images.width * 3
+        }`,
+      );
+    }
+    const { input, outputs, featureDim } = this.manifest;
+    const pics = images.height === input.height && images.width === input.width
+      ? images
+      : await resizeBatch(images, input.width, input.height, input.resize);
+    const fixed = input.batchSize;
+    const batch = fixed ?? options.batchSize ?? 64;
+    const classes = outputs.logits ? this.manifest.classNames!.length : 0;
+    const features = new Float32Array(n * featureDim);
+    const logits = outputs.logits ? new Float32Array(n * classes) : null;
+    for (let start = 0; start < n; start += batch) {
+      const count = Math.min(batch, n - start);
+      const feeds = { [input.name]: this.#inputTensor(pics, start, count, fixed ?? count) };
+      const result = await this.#session.run(feeds);
+      const copy = (name: string, width: number, out: Float32Array, what: string) => {
+        const t = result[name];
+        const data = t.data as Float32Array;
+        if (
+          t.type !== "float32" || t.dims[0] !== (fixed ?? count) ||
+          data.length !== t.dims[0] * width
+        ) {
+          throw new ManifestError(
+            `${this.manifest.onnx}: output "${name}" has type ${t.type} and shape [${
+              t.dims.join(", ")
+            }], expected float32 with ${width} values per picture (${what})`,
+          );
+        }
+        out.set(data.subarray(0, count * width), start * width);
+      };
+      copy(outputs.features, featureDim, features, "manifest featureDim");
+      if (logits) copy(outputs.logits!, classes, logits, "one per class name");
+    }
+    return {
+      features: { n, d: featureDim, data: features },
+      logits: logits ? { n, d: classes, data: logits } : null,
+    };
+  }
+
+  /** Feature vectors only (see {@link run}). */
+  async features(images: ImageBatch, options: FeatureRunOptions = {}): Promise<FeatureSet> {
+    return (await this.run(images, options)).features;
+  }
+
+  /**
+   * Class consistency: how often the model's arg-max class equals the intended label (e.g. the
+   * class a generator was conditioned on). Needs a logits output.
+   * @example
+   * const { accuracy } = await cnn.classConsistency(decodedSamples, sampleLabels);
+   */
+  async classConsistency(
+    images: ImageBatch,
+    labels: ArrayLike<number>,
+    options: FeatureRunOptions = {},
+  ): Promise<ClassConsistency> {
+    if (!this.manifest.outputs.logits) {
+      throw new ManifestError(
+        `${this.manifest.name}: class consistency needs a logits output; the manifest's ` +
+          "outputs.logits is null. Fix: export the classifier's logits and name them there",
+      );
+    }
+    if (labels.length !== images.n) {
+      throw new RangeError(`labels has ${labels.length} entries for ${images.n} pictures`);
+    }
+    const { logits } = await this.run(images, options);
+    return consistencyFromLogits(logits!, labels);
+  }
+
+  /** Release the ONNX session. */
+  async release(): Promise<void> {
+    await this.#session.release();
+  }
+}
+
+/**
+ * Accuracy, balanced accuracy and per-class accuracy of arg-max predictions from logits
+ * ([n, classes]) against labels.
+ * @example
+ * consistencyFromLogits({ n: 2, d: 2, data: new Float32Array([1, 0, 0, 1]) }, [0, 0]).accuracy; // 0.5
+ */
+export function consistencyFromLogits(
+  logits: FeatureSet,
+  labels: ArrayLike<number>,
+): ClassConsistency {
+  const { n, d: classes, data } = logits;
+  if (labels.length !== n) throw new RangeError(`labels has ${labels.length} entries for ${n}`);
+  const predictions = classes <= 256 ? new Uint8Array(n) : new Uint16Array(n);
+  const hits = new Float64Array(classes);
+  const totals = new Float64Array(classes);
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    const label = labels[i];
+    if (!Number.isInteger(label) || label < 0 || label >= classes) {
+      throw new RangeError(`label ${label} at ${i} is not a class index in [0, ${classes})`);
+    }
+    let best = 0;
+    for (let c = 1; c < classes; c++) {
+      if (data[i * classes + c] > data[i * classes + best]) best = c;
+    }
+    predictions[i] = best;
+    totals[label]++;
+    if (best === label) {
+      hits[label]++;
+      correct++;
+    }
+  }
+  const perClass = Array.from(totals, (t, c) => (t > 0 ? hits[c] / t : null));
+  const present = perClass.filter((a): a is number => a !== null);
+  return {
+    accuracy: correct / n,
+    balancedAccuracy: present.reduce((s, a) => s + a, 0) / present.length,
+    perClass,
+    predictions,
+  };
+}

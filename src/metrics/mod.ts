@@ -1,0 +1,50 @@
+/**
+ * Quality metrics for generated pictures and token grids: Fréchet and kernel (KID) distances of
+ * feature sets, features and class consistency from any ONNX image model (with the committed
+ * emoji classifier), neighbour token-pair divergence, and {@link evaluateSamples} that runs them
+ * all.
+ * @module
+ */
+export { checkFeatureSet, type FeatureSet, type FeatureStats, featureStats } from "./features.ts";
+export {
+  EIGENVALUE_CLAMP_TOLERANCE,
+  frechetDistance,
+  frechetFromStats,
+  type FrechetResult,
+} from "./frechet.ts";
+export { kernelDistance, type KidOptions, type KidResult, unbiasedMmd2 } from "./kid.ts";
+export {
+  coarseCodeMap,
+  HORIZONTAL,
+  jensenShannonBits,
+  type OffsetDivergence,
+  type PairDivergence,
+  type PairHistogram,
+  pairHistogram,
+  type PairOffset,
+  type PairOptions,
+  tokenPairDivergence,
+  VERTICAL,
+} from "./token_pairs.ts";
+export {
+  type FeatureManifest,
+  FeatureManifestSchema,
+  parseFeatureManifest,
+} from "./feature_manifest.ts";
+export {
+  type ClassConsistency,
+  consistencyFromLogits,
+  type FeatureLoadOptions,
+  type FeatureOutput,
+  type FeatureRunOptions,
+  ImageFeatureExtractor,
+} from "./image_features.ts";
+export { EMOJI_CLASSIFIER_URL, loadEmojiClassifier } from "./emoji_classifier.ts";
+export {
+  type EvaluateInputs,
+  evaluateSamples,
+  type MetricsReference,
+  prepareReference,
+  type ReferenceOptions,
+  type SampleMetrics,
+} from "./evaluate.ts";
