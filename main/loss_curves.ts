@@ -53,7 +53,8 @@ async function main(): Promise<void> {
   logs.sort((a, b) => a.config.localeCompare(b.config));
   const train = logs.flatMap((log) =>
     log.train.map((p, i) => {
-      const window = log.train.slice(Math.max(0, i - f.smooth + 1), i + 1);
+      // Mean over the logged points of the last `smooth` training steps.
+      const window = log.train.slice(0, i + 1).filter((q) => q.step > p.step - f.smooth);
       return {
         config: log.config,
         step: p.step,
@@ -65,7 +66,14 @@ async function main(): Promise<void> {
     log.val.map((p) => ({ config: log.config, step: p.step, nll: p.nll }))
   );
   const unigram = logs.find((l) => l.unigramEntropyNats)?.unigramEntropyNats;
-  const last = logs.map((log) => ({ config: log.config, ...log.val.at(-1)! }));
+  // End labels sorted by value and pushed apart so close finishes stay legible.
+  const last = logs.map((log) => ({ config: log.config, ...log.val.at(-1)!, labelY: 0 }))
+    .sort((a, b) => a.nll - b.nll);
+  const span = Math.max(...train.map((t) => t.loss)) - Math.min(...val.map((v) => v.nll));
+  last.forEach((
+    d,
+    i,
+  ) => (d.labelY = i === 0 ? d.nll : Math.max(d.nll, last[i - 1].labelY + span * 0.035)));
   const fig = plotFigure({
     title: "Experiment models: training loss (lines, smoothed) and val NLL (dots), nats/token",
     width: 760,
@@ -92,7 +100,7 @@ async function main(): Promise<void> {
       Plot.dot(val, { x: "step", y: "nll", fill: "config", r: 4 }),
       Plot.text(last, {
         x: "step",
-        y: "nll",
+        y: "labelY",
         text: (d: { config: string; nll: number }) => `${d.config} ${d.nll.toFixed(2)}`,
         fill: "config",
         textAnchor: "start",
