@@ -59,6 +59,8 @@ async function sampleModels(
       { length: m.numClasses * perClass },
       (_, i) => Math.floor(i / perClass),
     );
+    // One untimed image first: session start-up and JIT would otherwise land on the first model.
+    await sampleMany(model, { schedule, classes: [0], seed });
     const bar = progress(`${m.name} (${schedule.steps.length} steps)`, classes.length);
     const run = await sampleMany(model, {
       schedule,
