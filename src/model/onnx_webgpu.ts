@@ -11,6 +11,7 @@
  */
 import { ORT_WEB_BUNDLE_URL, ortWeb as ort } from "../deps.ts";
 import type { ARModel, KVCache, StepInputs, StepOutput } from "./ar_model.ts";
+import { stepFeeds, type TensorConstructor } from "./feeds.ts";
 import { ManifestError, type ModelManifest } from "./manifest.ts";
 import { loadManifest, readBytes, sha256Hex } from "./onnx_node.ts";
 
@@ -257,21 +258,18 @@ export class WebGpuModel implements ARModel {
     if (batch !== c.batch) {
       throw new Error(`step batch ${batch} differs from the cache's ${c.batch}`);
     }
-    const feeds: Record<string, OrtTensor> = {
-      input_ids: new ort.Tensor("int64", inputs.inputIds, [batch, length]),
-      position_ids: new ort.Tensor("int64", inputs.positionIds, [batch, length]),
-      attention_mask: new ort.Tensor("bool", inputs.attentionMask, [
-        batch,
-        1,
-        length,
-        c.length + length,
-      ]),
-    };
     const { keys, values } = c.store;
-    for (let i = 0; i < this.manifest.layers; i++) {
-      feeds[this.#keyNames[i]] = keys[i];
-      feeds[this.#valueNames[i]] = values[i];
-    }
+    const feeds = stepFeeds(
+      ort.Tensor as unknown as TensorConstructor<OrtTensor>,
+      inputs,
+      c.length,
+      {
+        keyNames: this.#keyNames,
+        valueNames: this.#valueNames,
+        keys: keys,
+        values: values,
+      },
+    );
     const t0 = performance.now();
     const out = await this.#session.run(feeds);
     // run() resolves once the logits are downloaded, so the GPU work is done.
