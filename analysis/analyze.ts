@@ -41,6 +41,7 @@ import {
   BACKEND_NAMES,
   DEFAULT_SETTINGS,
   EXPERIMENTS,
+  type ExperimentSpec,
   type ExperimentsSummary,
   findModel,
   QUICK_SETTINGS,
@@ -125,24 +126,27 @@ async function dependencySection(
   return { summary, models };
 }
 
+/** The configurations named by `--configs` (all when absent); unknown names are a user error. */
+function selectConfigs(spec: string | undefined): readonly ExperimentSpec[] {
+  if (!spec) return EXPERIMENTS;
+  const ids = spec.split(",").map((x) => x.trim()).filter((x) => x);
+  const unknown = ids.filter((id) => !EXPERIMENTS.some((e) => e.id === id));
+  if (unknown.length || ids.length === 0) {
+    throw new UsageError(
+      `--configs: unknown configuration "${unknown[0] ?? spec}". Fix: use some of ${
+        EXPERIMENTS.map((e) => e.id).join(",")
+      }`,
+    );
+  }
+  return EXPERIMENTS.filter((e) => ids.includes(e.id));
+}
+
 async function experimentsSection(
   out: string,
   flags: z.infer<typeof Flags>,
+  configs: readonly ExperimentSpec[],
 ): Promise<{ summary: ExperimentsSummary; dir: string }> {
   const dir = `${out}/experiments${flags.quick ? "-quick" : ""}`;
-  let configs = EXPERIMENTS;
-  if (flags.configs) {
-    const ids = flags.configs.split(",").map((x) => x.trim()).filter((x) => x);
-    const unknown = ids.filter((id) => !EXPERIMENTS.some((e) => e.id === id));
-    if (unknown.length) {
-      throw new UsageError(
-        `--configs: unknown configuration "${unknown[0]}". Fix: use some of ${
-          EXPERIMENTS.map((e) => e.id).join(", ")
-        }`,
-      );
-    }
-    configs = EXPERIMENTS.filter((e) => ids.includes(e.id));
-  }
   const base = flags.quick ? QUICK_SETTINGS : DEFAULT_SETTINGS;
   const summary = await runExperiments({
     ...base,
@@ -244,12 +248,13 @@ function report(
 
 async function main(): Promise<void> {
   const flags = parseFlags(Deno.args, Flags, ["quick", "force"], USAGE);
+  const configs = selectConfigs(flags.configs);
   const stats = await scheduleSection(flags.out, flags.force);
   console.log(`schedules: ${stats.length} analysed`);
   const { summary, models } = await dependencySection(flags.out, flags);
   console.log(`dependency: ${summary.samples} grids, ${summary.figures.length} figures`);
   const depDir = `${flags.out}/dependency${flags.quick ? "-quick" : ""}`;
-  const exp = await experimentsSection(flags.out, flags);
+  const exp = await experimentsSection(flags.out, flags, configs);
   console.log(`experiments: ${exp.summary.rows.length} configurations in ${exp.dir}`);
   await writeFileAtomic(
     `${flags.out}/report.md`,
