@@ -83,17 +83,19 @@ export function speedQualityTable(summary: ExperimentsSummary): string {
       r.speedupLatency ? f(r.speedupLatency) + "x" : "-"
     } | ${f(r.secondsPerImage, 3)} | ${
       r.speedupThroughput ? f(r.speedupThroughput) + "x" : "-"
-    } | ${f(q.frechet)} | ${f(q.kid.mean * 1e3, 1)} ± ${f(q.kid.std * 1e3, 1)} | ${
-      f(q.classAccuracy)
-    } | ${f(q.pairJS.horizontal, 3)} / ${f(q.pairJS.vertical, 3)} | ${f(r.valNll.nats, 3)} |`;
+    } | ${f(q.frechet)} ± ${f(q.frechetStd)} | ${f(q.kid.mean * 1e3, 1)} ± ${
+      f(q.kid.std * 1e3, 1)
+    } | ${f(q.classAccuracy)} | ${f(q.pairJS.horizontal, 3)} / ${f(q.pairJS.vertical, 3)} | ${
+      f(r.valNll.nats, 3)
+    } |`;
   });
   const q = summary.floor.quality;
   rows.push(
-    `| real val (floor, n = ${q.n}) | - | - | - | - | - | - | ${f(q.frechet)} | ${
-      f(q.kid.mean * 1e3, 1)
-    } ± ${f(q.kid.std * 1e3, 1)} | ${f(q.classAccuracy)} | ${f(q.pairJS.horizontal, 3)} / ${
-      f(q.pairJS.vertical, 3)
-    } | - |`,
+    `| real val (floor, n = ${q.n}) | - | - | - | - | - | - | ${f(q.frechet)} ± ${
+      f(q.frechetStd)
+    } | ${f(q.kid.mean * 1e3, 1)} ± ${f(q.kid.std * 1e3, 1)} | ${f(q.classAccuracy)} | ${
+      f(q.pairJS.horizontal, 3)
+    } / ${f(q.pairJS.vertical, 3)} | - |`,
   );
   return [...head, ...rows].join("\n");
 }
@@ -130,9 +132,9 @@ export function ablationTable(summary: ExperimentsSummary): string {
     lines.push(
       `| ${a.ablation === last ? "" : `${a.ablation} (${a.paperModel})`} | ${a.setting} | ${
         a.paperFid.toFixed(2)
-      } | ${f(q.frechet)} | ${f(q.kid.mean * 1e3, 1)} | ${f(q.pairJS.horizontal, 3)} / ${
-        f(q.pairJS.vertical, 3)
-      } | ${f(q.classAccuracy)} | ${f(a.row.valNll.nats, 3)} |`,
+      } | ${f(q.frechet)} ± ${f(q.frechetStd)} | ${f(q.kid.mean * 1e3, 1)} | ${
+        f(q.pairJS.horizontal, 3)
+      } / ${f(q.pairJS.vertical, 3)} | ${f(q.classAccuracy)} | ${f(a.row.valNll.nats, 3)} |`,
     );
     last = a.ablation;
   }
@@ -280,7 +282,8 @@ export function experimentsMarkdown(summary: ExperimentsSummary, dir: string): s
     speedQualityTable(summary),
     "",
     "Fréchet and KID: emoji-CNN features of the decoded pictures against the reference (lower is " +
-    "better); class acc.: fraction the classifier puts in the conditioning class; pair JS: " +
+    `better; Fréchet ± the std over ${s.bootstrap} bootstrap resamples of the generated side); ` +
+    "class acc.: fraction the classifier puts in the conditioning class; pair JS: " +
     "Jensen-Shannon divergence of horizontally / vertically neighbouring code pairs.",
     "",
     `![speed vs quality](${dir}/speed_quality.png)`,

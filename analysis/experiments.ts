@@ -16,6 +16,8 @@ import {
   type ARModel,
   encodeNpy,
   evaluateSamples,
+  featureStats,
+  frechetFromStats,
   loadEmojiClassifier,
   loadEmojiDataset,
   loadLabelFile,
@@ -130,6 +132,8 @@ export interface ExperimentSettings {
   referencePerClass: number;
   /** KID subsets. */
   kidSubsets: number;
+  /** Bootstrap resamples for the Fréchet distance's std (0 skips it). */
+  bootstrap: number;
   /** Samples per class shown in each configuration's mosaic. */
   mosaicPerClass: number;
   /** Guidance scale; `null` takes each model manifest's default. */
@@ -145,6 +149,7 @@ export const DEFAULT_SETTINGS: ExperimentSettings = {
   nllGrids: null,
   referencePerClass: 146,
   kidSubsets: 100,
+  bootstrap: 50,
   mosaicPerClass: 8,
   cfgScale: null,
 };
@@ -158,6 +163,7 @@ export const QUICK_SETTINGS: ExperimentSettings = {
   nllGrids: 8,
   referencePerClass: 12,
   kidSubsets: 10,
+  bootstrap: 5,
   mosaicPerClass: 1,
   cfgScale: null,
 };
@@ -190,6 +196,8 @@ export interface QualityNumbers {
   n: number;
   /** Fréchet distance of emoji-classifier features against the reference (lower is better). */
   frechet: number;
+  /** Bootstrap std of the Fréchet distance (generated side resampled); 0 when not computed. */
+  frechetStd: number;
   /** KID mean and std over subsets. */
   kid: { mean: number; std: number };
   /** Fraction classified as their conditioning class. */
@@ -311,10 +319,11 @@ async function readJson<T>(path: string): Promise<T | null> {
 
 const r4 = (x: number) => Number(x.toPrecision(6));
 
-function qualityNumbers(m: SampleMetrics): QualityNumbers {
+function qualityNumbers(m: SampleMetrics, frechetStd: number): QualityNumbers {
   return {
     n: m.n,
     frechet: r4(m.frechet),
+    frechetStd: r4(frechetStd),
     kid: { mean: r4(m.kid.mean), std: r4(m.kid.std) },
     classAccuracy: r4(m.classAccuracy),
     classBalancedAccuracy: r4(m.classBalancedAccuracy),
@@ -411,15 +420,43 @@ async function score(
   labels: ArrayLike<number>,
   s: ExperimentSettings,
 ): Promise<QualityNumbers> {
+  const generated = { ...grids, tokens: Uint16Array.from(grids.tokens) };
   const m = await evaluateSamples({
-    generated: { ...grids, tokens: Uint16Array.from(grids.tokens) },
+    generated,
     labels,
     real: ctx.reference,
     tokenizer: ctx.tokenizer,
     classifier: ctx.classifier,
     kid: { subsets: s.kidSubsets, subsetSize: 1000, seed: s.seed },
   });
-  return qualityNumbers(m);
+  return qualityNumbers(m, await bootstrapFrechetStd(ctx, generated, s));
+}
+
+/**
+ * Spread of the Fréchet distance from the finite sample: resample the generated pictures' features
+ * with replacement `s.bootstrap` times (seeded) and take the std of the distances. Tells which
+ * differences between configurations are larger than the sampling noise.
+ */
+async function bootstrapFrechetStd(
+  ctx: Context,
+  generated: { n: number; height: number; width: number; tokens: Uint16Array },
+  s: ExperimentSettings,
+): Promise<number> {
+  if (s.bootstrap < 2) return 0;
+  const features = await ctx.classifier.features(await ctx.tokenizer.decode(generated));
+  const { n, d } = features;
+  const rng = new Rng(s.seed + 17);
+  const values: number[] = [];
+  const data = new Float64Array(n * d);
+  for (let b = 0; b < s.bootstrap; b++) {
+    for (let i = 0; i < n; i++) {
+      const r = rng.int(n);
+      data.set(features.data.subarray(r * d, (r + 1) * d), i * d);
+    }
+    values.push(frechetFromStats(featureStats({ n, d, data }), ctx.reference.stats).distance);
+  }
+  const mean = values.reduce((a, x) => a + x, 0) / values.length;
+  return Math.sqrt(values.reduce((a, x) => a + (x - mean) ** 2, 0) / (values.length - 1));
 }
 
 interface SamplingRecord {
@@ -558,6 +595,7 @@ async function runOne(
       nllGrids: s.nllGrids,
       referencePerClass: s.referencePerClass,
       kidSubsets: s.kidSubsets,
+      bootstrap: s.bootstrap,
       mosaicPerClass: s.mosaicPerClass,
     });
     const done = o.force ? null : await readJson<ExperimentResult>(`${dir}/result.json`);
@@ -698,6 +736,7 @@ export async function runExperiments(options: ExperimentOptions): Promise<Experi
       seed: s.seed,
       referencePerClass: s.referencePerClass,
       kidSubsets: s.kidSubsets,
+      bootstrap: s.bootstrap,
     });
     let floor = o.force ? null : await readJson<FloorResult>(`${o.outDir}/floor.json`);
     if (!floor || floor.fingerprint !== floorKey) {
