@@ -8,6 +8,7 @@
  * @module
  */
 import {
+  fixtureModel,
   loadModelTokenizer,
   loadOnnxModel,
   makeGrid,
@@ -24,6 +25,7 @@ import {
   scheduleFigure,
   stepsOverTimeFigure,
   tokensToMosaic,
+  UsageError,
   writeFileAtomic,
   z,
 } from "./deps.ts";
@@ -35,22 +37,6 @@ const Flags = z.object({
   seed: numberFlag().pipe(z.number().int()).default(0),
 });
 
-/** The experiment models when they exist, else the tiny test models. */
-async function pickModel(dir: string, config: string): Promise<string> {
-  for (const name of [`emoji-${config}`, `tiny-${config}`]) {
-    const path = `${dir}/${name}.json`;
-    try {
-      await Deno.stat(path);
-      return path;
-    } catch {
-      // try the next
-    }
-  }
-  throw new Error(
-    `no ${config} model in ${dir} (looked for emoji-${config}.json and tiny-${config}.json)`,
-  );
-}
-
 async function sampleModels(
   outDir: string,
   modelsDir: string,
@@ -60,13 +46,21 @@ async function sampleModels(
   const rows: string[][] = [];
   let rasterSeconds = NaN;
   for (const config of ["raster", "par4"]) {
-    const model = await loadOnnxModel(await pickModel(modelsDir, config));
+    const manifest = await fixtureModel(config, modelsDir);
+    if (!manifest) {
+      throw new UsageError(
+        `--models: no ${config} model in ${modelsDir} (emoji-${config}.json or tiny-${config}.json)`,
+      );
+    }
+    const model = await loadOnnxModel(manifest);
     const m = model.manifest;
     const schedule = m.schedule as Schedule;
     const classes = Array.from(
       { length: m.numClasses * perClass },
       (_, i) => Math.floor(i / perClass),
     );
+    // One untimed image first: session start-up and JIT would otherwise land on the first model.
+    await sampleMany(model, { schedule, classes: [0], seed });
     const bar = progress(`${m.name} (${schedule.steps.length} steps)`, classes.length);
     const run = await sampleMany(model, {
       schedule,

@@ -8,9 +8,10 @@
  * @module
  */
 import {
+  BackendSchema,
   encodeNpy,
+  loadModel,
   loadModelTokenizer,
-  loadOnnxModel,
   numberFlag,
   parseFlags,
   progress,
@@ -28,7 +29,7 @@ import {
 const USAGE =
   "Usage: deno task sample --model M.json [--schedule par4|file.json] [--classes 0,3|all] " +
   "[--count N] [--cfg S] [--cfg-interval K] [--temperature T] [--top-k K] [--top-p P] [--seed N] " +
-  "[--batch B] [--threads N] [--backend cpu|cuda] [--codebook C.npy.gz] [--entropy] [--out DIR]";
+  "[--batch B] [--threads N] [--backend cpu|cuda|webgpu|auto] [--codebook C.npy.gz] [--entropy] [--out DIR]";
 
 const Flags = z.object({
   model: z.string({ error: "is required (the model manifest .json or its .onnx)" }).min(1),
@@ -43,7 +44,7 @@ const Flags = z.object({
   seed: numberFlag().pipe(z.number().int()).default(0),
   batch: numberFlag().pipe(z.number().int().positive()).default(8),
   threads: numberFlag().pipe(z.number().int().positive()).optional(),
-  backend: z.enum(["cpu", "cuda"]).default("cpu"),
+  backend: BackendSchema.default("cpu"),
   codebook: z.string().optional(),
   entropy: z.boolean().default(false),
   out: z.string().default("out/sample"),
@@ -96,7 +97,7 @@ function parseClasses(spec: string, names: string[] | undefined, numClasses: num
 
 async function main(): Promise<void> {
   const f = parseFlags(Deno.args, Flags, ["entropy"], USAGE);
-  const model = await loadOnnxModel(f.model, { executionProvider: f.backend, threads: f.threads });
+  const model = await loadModel(f.model, { backend: f.backend, threads: f.threads });
   const m = model.manifest;
   const schedule = await readSchedule(
     f.schedule,

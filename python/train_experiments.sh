@@ -18,4 +18,13 @@ for c in "${configs[@]}"; do
   /usr/bin/python3 -m python.train --config "$c" --out "${RUNS:-out/runs}/emoji-$c" "${size[@]}" \
     --steps "$steps" --lr 2e-3 --warmup 50 --eval-every 250 --eval-limit 770 --seed 0 \
     --threads "${THREADS:-1}" --export "${OUT:-fixtures/models}" --name "emoji-$c" --dtype float16
+  # The curves beside the model (for `deno task loss-curves`), without the per-cell arrays.
+  /usr/bin/python3 - "${RUNS:-out/runs}/emoji-$c/log.json" "${OUT:-fixtures/models}/emoji-$c" <<'PY'
+import json, sys
+log = json.load(open(sys.argv[1]))
+manifest = json.load(open(sys.argv[2] + ".json"))
+out = {"config": log["config"], "train": log["train"], "val": log["val"], "seconds": log["seconds"],
+       "unigramEntropyNats": manifest["provenance"]["unigramEntropyNats"]}
+json.dump(out, open(sys.argv[2] + ".log.json", "w"), indent=0)
+PY
 done

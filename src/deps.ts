@@ -16,3 +16,11 @@ export * as ort from "npm:onnxruntime-node@1.30.0";
 export { default as cliProgress } from "npm:cli-progress@3.12.0";
 export { gunzipSync, gzipSync } from "npm:fflate@0.8.3";
 export { EigenvalueDecomposition, Matrix } from "npm:ml-matrix@6.15.1";
+export * as ortWeb from "npm:onnxruntime-web@1.30.0/webgpu";
+/**
+ * File URL of onnxruntime-web's WebGPU bundle on disk; its `.wasm` sits beside it (the backend
+ * reads it from there and hands the bytes over, so a fresh clone works after `deno install`).
+ */
+export const ORT_WEB_BUNDLE_URL: string = import.meta.resolve(
+  "npm:onnxruntime-web@1.30.0/webgpu",
+);

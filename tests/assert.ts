@@ -12,7 +12,9 @@ export function assert(cond: unknown, message = "assertion failed"): asserts con
 
 /** Throw unless `actual` deep-equals `expected`. */
 export function assertEquals<T>(actual: T, expected: T, message?: string): void {
-  deepStrictEqual(actual, expected, message);
+  // Without a message node:assert writes a diff; @types/node 26 takes no `undefined` here.
+  if (message === undefined) deepStrictEqual(actual, expected);
+  else deepStrictEqual(actual, expected, message);
 }
 
 /** Throw unless |actual - expected| <= tolerance. */

@@ -1,5 +1,6 @@
 /**
- * AR token models behind one interface: the manifest, and the onnxruntime-node backend.
+ * AR token models behind one interface: the manifest, the onnxruntime-node backend (CPU, CUDA),
+ * the onnxruntime-web WebGPU backend and `loadModel`, which picks one.
  * @module
  */
 export type { ARModel, KVCache, StepInputs, StepOutput } from "./ar_model.ts";
@@ -14,3 +15,21 @@ export {
 } from "./manifest.ts";
 export { cudaAvailable, loadManifest, loadOnnxModel, type OnnxLoadOptions } from "./onnx_node.ts";
 export { loadModelTokenizer } from "./tokenizer.ts";
+export { FIXTURE_MODELS_DIR, fixtureModel } from "./fixtures.ts";
+export {
+  describeAdapter,
+  loadWebGpuModel,
+  webGpuAdapter,
+  type WebGpuAdapterInfo,
+  webGpuAdapterInfo,
+  webGpuBlocker,
+  type WebGpuLoadOptions,
+  WebGpuModel,
+} from "./onnx_webgpu.ts";
+export {
+  type BackendName,
+  BackendSchema,
+  loadModel,
+  type LoadModelOptions,
+  resolveAutoBackend,
+} from "./load.ts";

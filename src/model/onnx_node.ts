@@ -6,6 +6,7 @@
  */
 import { ort } from "../deps.ts";
 import type { ARModel, KVCache, StepInputs, StepOutput } from "./ar_model.ts";
+import { stepFeeds, type TensorConstructor } from "./feeds.ts";
 import { ManifestError, type ModelManifest, parseModelManifest } from "./manifest.ts";
 
 /** Options of {@link loadOnnxModel}. */
@@ -45,7 +46,8 @@ function toUrl(location: string | URL): URL {
   return new URL(location, `file://${Deno.cwd()}/`);
 }
 
-async function readBytes(url: URL): Promise<Uint8Array> {
+/** Read a model file from a `file:` or `http(s):` URL; errors name the path and the fix. */
+export async function readBytes(url: URL): Promise<Uint8Array> {
   if (url.protocol === "file:") {
     try {
       return await Deno.readFile(url);
@@ -62,7 +64,8 @@ async function readBytes(url: URL): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
+/** Lowercase hex sha256 of `bytes`. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -205,20 +208,17 @@ class OnnxNodeModel implements ARModel {
     if (batch !== c.batch) {
       throw new Error(`step batch ${batch} differs from the cache's ${c.batch}`);
     }
-    const feeds: Record<string, OrtTensor> = {
-      input_ids: new ort.Tensor("int64", inputs.inputIds, [batch, length]),
-      position_ids: new ort.Tensor("int64", inputs.positionIds, [batch, length]),
-      attention_mask: new ort.Tensor("bool", inputs.attentionMask, [
-        batch,
-        1,
-        length,
-        c.length + length,
-      ]),
-    };
-    for (let i = 0; i < this.manifest.layers; i++) {
-      feeds[this.#keyNames[i]] = c.keys[i];
-      feeds[this.#valueNames[i]] = c.values[i];
-    }
+    const feeds = stepFeeds(
+      ort.Tensor as unknown as TensorConstructor<OrtTensor>,
+      inputs,
+      c.length,
+      {
+        keyNames: this.#keyNames,
+        valueNames: this.#valueNames,
+        keys: c.keys,
+        values: c.values,
+      },
+    );
     const t0 = performance.now();
     const out = await this.#session.run(feeds);
     const modelSeconds = (performance.now() - t0) / 1000;

@@ -68,6 +68,20 @@ function checkInt(field: string, value: unknown, fix: string): number {
   return value;
 }
 
+/** Cells per step: a positive integer no larger than the grid. */
+function checkGroupSize(grid: Grid, value: unknown): number {
+  const n = checkInt("n", value, "pass the cells per step, e.g. n: 4");
+  const total = cellCount(grid);
+  if (n > total) {
+    throw new ConfigError(
+      "n",
+      `${n} is larger than the ${total} cells of the grid`,
+      `choose n <= ${total}`,
+    );
+  }
+  return n;
+}
+
 function checkAttention(value: unknown): StepAttention {
   if (value === undefined) return "full";
   const parsed = attentionSchema.safeParse(value);
@@ -208,15 +222,7 @@ export function parWithoutInitial(grid: Grid, options: ParOptions): Schedule {
  */
 export function rasterGroups(grid: Grid, options: RasterGroupsOptions): Schedule {
   const g = checkGrid(grid);
-  const n = checkInt("n", options?.n, "pass the cells per step, e.g. n: 4");
-  const total = cellCount(g);
-  if (n > total) {
-    throw new ConfigError(
-      "n",
-      `${n} is larger than the ${total} cells of the grid`,
-      `choose n <= ${total}`,
-    );
-  }
+  const n = checkGroupSize(g, options?.n);
   const attention = checkAttention(options.attention);
   const initial = options.initial ?? true;
   const name = `raster${n}${initial ? "" : "-noinit"}${attention === "causal" ? "-causal" : ""}`;
@@ -229,15 +235,7 @@ export function rasterGroups(grid: Grid, options: RasterGroupsOptions): Schedule
  */
 export function randomGroups(grid: Grid, options: RandomGroupsOptions): Schedule {
   const g = checkGrid(grid);
-  const n = checkInt("n", options?.n, "pass the cells per step, e.g. n: 4");
-  const total = cellCount(g);
-  if (n > total) {
-    throw new ConfigError(
-      "n",
-      `${n} is larger than the ${total} cells of the grid`,
-      `choose n <= ${total}`,
-    );
-  }
+  const n = checkGroupSize(g, options?.n);
   if (!Number.isSafeInteger(options.seed)) {
     throw new ConfigError(
       "seed",

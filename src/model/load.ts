@@ -1,0 +1,77 @@
+/**
+ * One entry point for every backend: `loadModel(location, { backend })` picks onnxruntime-node
+ * (CPU or CUDA) or onnxruntime-web on WebGPU, and the returned model's `backend` string says
+ * which ran on what.
+ * @module
+ */
+import { z } from "../deps.ts";
+import type { ARModel } from "./ar_model.ts";
+import { ManifestError } from "./manifest.ts";
+import { loadManifest, loadOnnxModel } from "./onnx_node.ts";
+import { loadWebGpuModel, webGpuAdapterInfo, webGpuBlocker } from "./onnx_webgpu.ts";
+
+/** Backend names accepted by {@link loadModel} (and the CLI's `--backend`). */
+export const BackendSchema = z.enum(["cpu", "cuda", "webgpu", "auto"]);
+
+/** `cpu` | `cuda` | `webgpu` | `auto`. */
+export type BackendName = z.infer<typeof BackendSchema>;
+
+/** Options of {@link loadModel}. */
+export interface LoadModelOptions {
+  /**
+   * Where to run (default `cpu`). `auto`: WebGPU when `navigator.gpu` offers a hardware
+   * adapter that can run the model (fp16-stored models need `shader-f16`), else the CPU (a
+   * software adapter such as llvmpipe is slower than the CPU backend, so `auto` does not take
+   * it; ask for `webgpu` to use it anyway).
+   */
+  backend?: BackendName;
+  /** CPU/CUDA intra-op threads (onnxruntime-node only). */
+  threads?: number;
+  /** Skip the ONNX sha256 check. */
+  skipHashCheck?: boolean;
+}
+
+/** The backend `auto` resolves to on this machine, and why. */
+export async function resolveAutoBackend(): Promise<{ backend: "cpu" | "webgpu"; why: string }> {
+  const info = await webGpuAdapterInfo();
+  if (!info) return { backend: "cpu", why: "no WebGPU adapter" };
+  if (info.fallback) {
+    return { backend: "cpu", why: `WebGPU adapter "${info.name}" is a software fallback` };
+  }
+  return { backend: "webgpu", why: `WebGPU adapter "${info.name}"` };
+}
+
+/**
+ * Load a model (manifest `.json` or the `.onnx` beside it) on the chosen backend.
+ * @example
+ * const model = await loadModel("fixtures/models/tiny-par4.json", { backend: "auto" });
+ * console.log(model.backend); // e.g. "onnxruntime-node cpu" or "onnxruntime-web webgpu (NVIDIA ...)"
+ */
+export async function loadModel(
+  location: string | URL,
+  options: LoadModelOptions = {},
+): Promise<ARModel> {
+  const parsed = BackendSchema.safeParse(options.backend ?? "cpu");
+  if (!parsed.success) {
+    throw new ManifestError(
+      `backend: "${options.backend}" is not one of cpu, cuda, webgpu, auto. Fix: pick one of those`,
+    );
+  }
+  let backend: BackendName = parsed.data;
+  if (backend === "auto") {
+    backend = (await resolveAutoBackend()).backend;
+    const info = await webGpuAdapterInfo();
+    if (backend === "webgpu" && info) {
+      const { manifest } = await loadManifest(location);
+      if (webGpuBlocker(manifest, info)) backend = "cpu";
+    }
+  }
+  if (backend === "webgpu") {
+    return await loadWebGpuModel(location, { skipHashCheck: options.skipHashCheck });
+  }
+  return await loadOnnxModel(location, {
+    executionProvider: backend,
+    threads: options.threads,
+    skipHashCheck: options.skipHashCheck,
+  });
+}

@@ -1,0 +1,382 @@
+/**
+ * onnxruntime-web implementation of {@link ARModel} on the WebGPU execution provider, inside
+ * Deno (`navigator.gpu` is stable in Deno 2.x: no flag). Any GPU with a Vulkan, Metal or D3D12
+ * driver works, and so does Mesa's software Vulkan (llvmpipe), which CI uses.
+ *
+ * The KV cache never leaves the GPU: every `present.*` output is requested as a GPU buffer and
+ * fed back unchanged as the next step's `past.*` input (the previous step's buffers are released
+ * right after); only the logits are downloaded. {@link ARModel.truncate} copies the kept prefix
+ * of every cache tensor into a new GPU buffer with one command encoder (no CPU round trip).
+ * @module
+ */
+import { ORT_WEB_BUNDLE_URL, ortWeb as ort } from "../deps.ts";
+import type { ARModel, KVCache, StepInputs, StepOutput } from "./ar_model.ts";
+import { stepFeeds, type TensorConstructor } from "./feeds.ts";
+import { ManifestError, type ModelManifest } from "./manifest.ts";
+import { loadManifest, readBytes, sha256Hex } from "./onnx_node.ts";
+
+/** Options of {@link loadWebGpuModel}. */
+export interface WebGpuLoadOptions {
+  /** Skip the sha256 check of the ONNX file against the manifest (default false). */
+  skipHashCheck?: boolean;
+  /** Graph optimisation level (default `all`). */
+  graphOptimization?: "disabled" | "basic" | "extended" | "all";
+  /** Adapter preference passed to `navigator.gpu.requestAdapter` (default `high-performance`). */
+  powerPreference?: "low-power" | "high-performance";
+}
+
+/** What the WebGPU adapter is, as reported in {@link ARModel.backend}. */
+export interface WebGpuAdapterInfo {
+  /** Human-readable adapter name (driver description, else vendor/architecture/device). */
+  name: string;
+  /** True for a software or otherwise fallback adapter (e.g. Mesa llvmpipe). */
+  fallback: boolean;
+  /** The adapter offers `shader-f16` (half-precision arithmetic in shaders). */
+  shaderF16: boolean;
+}
+
+type OrtTensor = InstanceType<typeof ort.Tensor>;
+
+let adapterPromise: Promise<GPUAdapter | null> | undefined;
+let ortReady: { adapter: GPUAdapter; info: WebGpuAdapterInfo } | undefined;
+
+/**
+ * The WebGPU adapter this process uses (requested once), or null when `navigator.gpu` is absent
+ * or offers none.
+ */
+export function webGpuAdapter(
+  powerPreference: "low-power" | "high-performance" = "high-performance",
+): Promise<GPUAdapter | null> {
+  adapterPromise ??= (async () => {
+    const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+    if (!gpu) return null;
+    try {
+      return await gpu.requestAdapter({ powerPreference });
+    } catch {
+      return null;
+    }
+  })();
+  return adapterPromise;
+}
+
+/** Describe an adapter: name, software fallback or not, shader-f16 support. */
+export function describeAdapter(adapter: GPUAdapter): WebGpuAdapterInfo {
+  const i = adapter.info;
+  const parts = [i.vendor, i.architecture, i.device].filter((x) => x && x !== "0");
+  const name = i.description || parts.join(" ") || "unknown adapter";
+  return {
+    name,
+    fallback: Boolean((i as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+    shaderF16: adapter.features.has("shader-f16"),
+  };
+}
+
+/** The adapter's info, or null when there is no WebGPU adapter. */
+export async function webGpuAdapterInfo(): Promise<WebGpuAdapterInfo | null> {
+  const a = await webGpuAdapter();
+  return a ? describeAdapter(a) : null;
+}
+
+/**
+ * Why `manifest`'s model cannot run on `adapter`, or null when it can. fp16-stored models
+ * (`dtype: "float16"`) gather their embedding rows from fp16 tables before casting them up, and
+ * onnxruntime-web's Gather needs `shader-f16` for that (measured: wgpu's GL backend on llvmpipe
+ * lacks it and the step fails with "Program Gather requires f16").
+ */
+export function webGpuBlocker(manifest: ModelManifest, adapter: WebGpuAdapterInfo): string | null {
+  if (manifest.dtype === "float16" && !adapter.shaderF16) {
+    return `backend webgpu: model "${manifest.name}" stores float16 weights, which needs the ` +
+      `adapter feature shader-f16, and adapter "${adapter.name}" lacks it. Fix: use --backend ` +
+      "cpu (or auto), or export the model with --dtype float32";
+  }
+  return null;
+}
+
+/**
+ * Hand onnxruntime-web its wasm from disk and at our adapter. Global and once per process:
+ * onnxruntime-web creates one GPU device on the first WebGPU session and keeps it.
+ */
+async function initOrt(powerPreference: "low-power" | "high-performance") {
+  if (ortReady) return ortReady;
+  const adapter = await webGpuAdapter(powerPreference);
+  if (!adapter) {
+    throw new ManifestError(
+      "backend webgpu: no WebGPU adapter (navigator.gpu.requestAdapter gave none). Fix: install " +
+        "a Vulkan driver (Linux: apt-get install mesa-vulkan-drivers libvulkan1 for the software " +
+        "adapter, or the GPU vendor's driver), or use --backend cpu",
+    );
+  }
+  // The bundle embeds its JS glue; the .wasm beside it on disk is read here and handed over
+  // (no fetch of a file: URL, so it works wherever node_modules is, packed copies included).
+  const wasmUrl = new URL("ort-wasm-simd-threaded.asyncify.wasm", ORT_WEB_BUNDLE_URL);
+  try {
+    ort.env.wasm.wasmBinary = await Deno.readFile(wasmUrl);
+  } catch (err) {
+    throw new ManifestError(
+      `backend webgpu: cannot read onnxruntime-web's wasm at ${wasmUrl.pathname} ` +
+        `(${(err as Error).message}). Fix: run \`deno install\` in the project folder`,
+    );
+  }
+  // CPU-side ops (shapes) are tiny; one thread avoids web workers in Deno.
+  ort.env.wasm.numThreads = 1;
+  ort.env.webgpu.adapter = adapter as unknown as typeof ort.env.webgpu.adapter;
+  ortReady = { adapter, info: describeAdapter(adapter) };
+  return ortReady;
+}
+
+/** The WebGPU cache: per layer one key and one value tensor, on the GPU once a step has run. */
+class GpuCache implements KVCache {
+  readonly batch: number;
+  length = 0;
+  readonly store: { keys: OrtTensor[]; values: OrtTensor[] };
+
+  constructor(batch: number, layers: number, kvHeads: number, headDim: number) {
+    this.batch = batch;
+    const empty = () =>
+      new ort.Tensor("float32", new Float32Array(0), [batch, kvHeads, 0, headDim]);
+    this.store = {
+      keys: Array.from({ length: layers }, empty),
+      values: Array.from({ length: layers }, empty),
+    };
+  }
+}
+
+function release(t: OrtTensor): void {
+  if (t.location === "gpu-buffer") t.dispose();
+}
+
+/** Caches dropped without `releaseCache` give their GPU buffers back when collected. */
+const orphanedCaches = new FinalizationRegistry<{ keys: OrtTensor[]; values: OrtTensor[] }>(
+  (store) => {
+    for (const t of [...store.keys, ...store.values]) {
+      try {
+        release(t);
+      } catch {
+        // the session may already be gone
+      }
+    }
+  },
+);
+
+/**
+ * Load an ONNX step model on the WebGPU execution provider of onnxruntime-web.
+ * @example
+ * const model = await loadWebGpuModel("fixtures/models/tiny-par4.json");
+ * model.backend; // "onnxruntime-web webgpu (llvmpipe (LLVM 15.0.6, 256 bits); software; shader-f16)"
+ */
+export async function loadWebGpuModel(
+  location: string | URL,
+  options: WebGpuLoadOptions = {},
+): Promise<WebGpuModel> {
+  const { manifest, url } = await loadManifest(location);
+  const bytes = await readBytes(new URL(manifest.onnx, url));
+  if (!options.skipHashCheck) {
+    const hash = await sha256Hex(bytes);
+    if (hash !== manifest.sha256) {
+      throw new ManifestError(
+        `${manifest.onnx}: sha256 ${hash} differs from the manifest's ${manifest.sha256}. ` +
+          "Fix: the .onnx and its manifest do not belong together; re-export both",
+      );
+    }
+  }
+  const { info } = await initOrt(options.powerPreference ?? "high-performance");
+  const blocker = webGpuBlocker(manifest, info);
+  if (blocker) throw new ManifestError(blocker);
+  const preferred: Record<string, "cpu" | "gpu-buffer"> = { logits: "cpu" };
+  for (let i = 0; i < manifest.layers; i++) {
+    preferred[`present.${i}.key`] = "gpu-buffer";
+    preferred[`present.${i}.value`] = "gpu-buffer";
+  }
+  const session = await ort.InferenceSession.create(bytes, {
+    executionProviders: ["webgpu"],
+    graphOptimizationLevel: options.graphOptimization ?? "all",
+    preferredOutputLocation: preferred,
+    // 3 = errors only: the "shape ops assigned to CPU" notice is expected and harmless.
+    logSeverityLevel: 3,
+  });
+  const device = ort.env.webgpu.device as unknown as GPUDevice;
+  return new WebGpuModel(manifest, url, session, info, device);
+}
+
+/** An {@link ARModel} on onnxruntime-web's WebGPU provider (see the module doc). */
+export class WebGpuModel implements ARModel {
+  readonly manifest: ModelManifest;
+  readonly source: URL;
+  readonly backend: string;
+  /** The adapter the session runs on. */
+  readonly adapter: WebGpuAdapterInfo;
+  /** The GPU device onnxruntime-web created (shared by every WebGPU session of the process). */
+  readonly device: GPUDevice;
+  readonly #session: ort.InferenceSession;
+  readonly #keyNames: string[];
+  readonly #valueNames: string[];
+
+  constructor(
+    manifest: ModelManifest,
+    source: URL,
+    session: ort.InferenceSession,
+    adapter: WebGpuAdapterInfo,
+    device: GPUDevice,
+  ) {
+    this.manifest = manifest;
+    this.source = source;
+    this.#session = session;
+    this.adapter = adapter;
+    this.device = device;
+    const f16 = device?.features?.has("shader-f16") ? "shader-f16" : "no shader-f16";
+    this.backend = `onnxruntime-web webgpu (${adapter.name}; ${
+      adapter.fallback ? "software" : "hardware"
+    }; ${f16})`;
+    this.#keyNames = Array.from({ length: manifest.layers }, (_, i) => `past.${i}.key`);
+    this.#valueNames = Array.from({ length: manifest.layers }, (_, i) => `past.${i}.value`);
+    const missing = [
+      ...this.#keyNames,
+      ...this.#valueNames,
+      "input_ids",
+      "position_ids",
+      "attention_mask",
+    ].filter((n) => !session.inputNames.includes(n));
+    if (missing.length) {
+      throw new ManifestError(
+        `${manifest.onnx}: the graph lacks inputs ${
+          missing.join(", ")
+        } (manifest says ${manifest.layers} layers). Fix: export with python/ under the step contract`,
+      );
+    }
+  }
+
+  newCache(batch: number): KVCache {
+    const m = this.manifest;
+    const cache = new GpuCache(batch, m.layers, m.kvHeads, m.headDim);
+    orphanedCaches.register(cache, cache.store, cache);
+    return cache;
+  }
+
+  async step(cache: KVCache, inputs: StepInputs): Promise<StepOutput> {
+    const c = cache as GpuCache;
+    const { batch, length } = inputs;
+    if (batch !== c.batch) {
+      throw new Error(`step batch ${batch} differs from the cache's ${c.batch}`);
+    }
+    const { keys, values } = c.store;
+    const feeds = stepFeeds(
+      ort.Tensor as unknown as TensorConstructor<OrtTensor>,
+      inputs,
+      c.length,
+      {
+        keyNames: this.#keyNames,
+        valueNames: this.#valueNames,
+        keys: keys,
+        values: values,
+      },
+    );
+    const t0 = performance.now();
+    const out = await this.#session.run(feeds);
+    // run() resolves once the logits are downloaded, so the GPU work is done.
+    const logits = out.logits.data as Float32Array;
+    const modelSeconds = (performance.now() - t0) / 1000;
+    for (let i = 0; i < this.manifest.layers; i++) {
+      release(keys[i]);
+      release(values[i]);
+      keys[i] = out[`present.${i}.key`] as OrtTensor;
+      values[i] = out[`present.${i}.value`] as OrtTensor;
+    }
+    c.length += length;
+    return { logits, modelSeconds };
+  }
+
+  /**
+   * Keep the first `length` cached slots. Cost: one new GPU buffer per cache tensor and
+   * batch x kvHeads buffer-to-buffer copies each, in one command submission; nothing crosses to
+   * the CPU (the old buffers are released).
+   */
+  truncate(cache: KVCache, length: number): void {
+    const c = cache as GpuCache;
+    if (length < 0 || length > c.length) {
+      throw new RangeError(`cannot truncate a cache of ${c.length} to ${length}`);
+    }
+    if (length === c.length) return;
+    const { keys, values } = c.store;
+    const m = this.manifest;
+    const dims = [c.batch, m.kvHeads, length, m.headDim];
+    if (length === 0) {
+      const fresh = new GpuCache(c.batch, m.layers, m.kvHeads, m.headDim).store;
+      for (let i = 0; i < m.layers; i++) {
+        release(keys[i]);
+        release(values[i]);
+        keys[i] = fresh.keys[i];
+        values[i] = fresh.values[i];
+      }
+      c.length = 0;
+      return;
+    }
+    const encoder = this.device.createCommandEncoder();
+    const rowBytes = m.headDim * 4;
+    const cut = (t: OrtTensor): OrtTensor => {
+      if (t.location !== "gpu-buffer") {
+        // A CPU tensor (only before the first step, or after a cut to 0): slice on the CPU.
+        const src = t.data as Float32Array;
+        const dst = new Float32Array(c.batch * m.kvHeads * length * m.headDim);
+        const p = c.length;
+        for (let bh = 0; bh < c.batch * m.kvHeads; bh++) {
+          dst.set(
+            src.subarray(bh * p * m.headDim, (bh * p + length) * m.headDim),
+            bh * length * m.headDim,
+          );
+        }
+        return new ort.Tensor("float32", dst, dims);
+      }
+      const src = t.gpuBuffer as unknown as GPUBuffer;
+      const dst = this.device.createBuffer({
+        size: c.batch * m.kvHeads * length * rowBytes,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
+      for (let bh = 0; bh < c.batch * m.kvHeads; bh++) {
+        encoder.copyBufferToBuffer(
+          src,
+          bh * c.length * rowBytes,
+          dst,
+          bh * length * rowBytes,
+          length * rowBytes,
+        );
+      }
+      return ort.Tensor.fromGpuBuffer(
+        dst as unknown as Parameters<typeof ort.Tensor.fromGpuBuffer>[0],
+        {
+          dataType: "float32",
+          dims,
+          dispose: () => dst.destroy(),
+        },
+      );
+    };
+    const newKeys = keys.map(cut);
+    const newValues = values.map(cut);
+    this.device.queue.submit([encoder.finish()]);
+    for (let i = 0; i < m.layers; i++) {
+      release(keys[i]);
+      release(values[i]);
+      keys[i] = newKeys[i];
+      values[i] = newValues[i];
+    }
+    c.length = length;
+  }
+
+  /** Give a cache's GPU buffers back now (otherwise that happens when it is garbage-collected). */
+  releaseCache(cache: KVCache): void {
+    const c = cache as GpuCache;
+    orphanedCaches.unregister(c);
+    const m = this.manifest;
+    const fresh = new GpuCache(c.batch, m.layers, m.kvHeads, m.headDim).store;
+    for (let i = 0; i < m.layers; i++) {
+      release(c.store.keys[i]);
+      release(c.store.values[i]);
+      c.store.keys[i] = fresh.keys[i];
+      c.store.values[i] = fresh.values[i];
+    }
+    c.length = 0;
+  }
+
+  async dispose(): Promise<void> {
+    await this.#session.release();
+  }
+}
