@@ -17,11 +17,12 @@ import {
   encodeNpy,
   evaluateSamples,
   featureStats,
+  FIXTURE_MODELS_DIR,
   frechetFromStats,
   loadEmojiClassifier,
   loadEmojiDataset,
   loadLabelFile,
-  loadOnnxModel,
+  loadModel,
   loadPatchTokenizer,
   loadTokenFile,
   type MetricsReference,
@@ -41,13 +42,13 @@ import {
 
 /**
  * How models are loaded on each backend. The `--backend` flag takes exactly these keys, so a new
- * backend (e.g. `webgpu`) is one more entry here.
+ * backend is one more entry here (`auto`: WebGPU on a hardware adapter, else the CPU).
  */
 export const BACKENDS = {
-  cpu: (path: string, threads?: number) =>
-    loadOnnxModel(path, { executionProvider: "cpu", threads }),
-  cuda: (path: string, threads?: number) =>
-    loadOnnxModel(path, { executionProvider: "cuda", threads }),
+  cpu: (path: string, threads?: number) => loadModel(path, { backend: "cpu", threads }),
+  cuda: (path: string, threads?: number) => loadModel(path, { backend: "cuda", threads }),
+  webgpu: (path: string) => loadModel(path, { backend: "webgpu" }),
+  auto: (path: string, threads?: number) => loadModel(path, { backend: "auto", threads }),
 } satisfies Record<string, (path: string, threads?: number) => Promise<ARModel>>;
 
 /** A backend name: a key of {@link BACKENDS}. */
@@ -281,9 +282,6 @@ export interface ExperimentsSummary {
   /** Seconds of this call (resumed work is not counted). */
   seconds: number;
 }
-
-/** The repository's model folder. */
-export const FIXTURE_MODELS_DIR = new URL("../fixtures/models/", import.meta.url).pathname;
 
 /**
  * The manifest path of a configuration's model: the first prefix whose `<prefix><config>.json`
@@ -704,7 +702,7 @@ export async function runExperiments(options: ExperimentOptions): Promise<Experi
     );
   }
   const log = options.log ?? ((l: string) => console.log(l));
-  const modelsDir = options.modelsDir ?? FIXTURE_MODELS_DIR;
+  const modelsDir = options.modelsDir ?? FIXTURE_MODELS_DIR.pathname;
   const configs = options.configs ?? EXPERIMENTS;
   const planned: { spec: ExperimentSpec; path: string }[] = [];
   const missing: string[] = [];

@@ -140,10 +140,10 @@ import {
   codebookClusters, conditionalEntropyMapsFigure, conditionalEntropyRow, distanceCurveFigure,
   entropyIncrease, entropyIncreaseFigure, loadEmojiDataset, loadPatchTokenizer, makeGrid,
   meanByDistance, mutualInformationMatrix, pairwiseDependency, par, randomGroups, raster,
-  rasterGroups, scheduleCost, scheduleCostFigure,
+  rasterGroups, scheduleCost, scheduleCostFigure, FIXTURE_MODELS_DIR,
 } from "../mod.ts";
 import { quickMode, showFigure, showMarkdown } from "../analysis/notebook.ts";
-import { findModel, FIXTURE_MODELS_DIR } from "../analysis/experiments.ts";
+import { findModel } from "../analysis/experiments.ts";
 import { modelEntropyResults } from "../analysis/dependency.ts";
 
 const QUICK = quickMode();
@@ -260,7 +260,7 @@ under that schedule; the map shows NLL(parallel model) − NLL(raster model) per
 """),
     code("""
 const configs = ["raster", "par4", "par16", "raster4"];
-const paths = (await Promise.all(configs.map((c) => findModel(FIXTURE_MODELS_DIR, c)))).filter((p): p is string => p !== null);
+const paths = (await Promise.all(configs.map((c) => findModel(FIXTURE_MODELS_DIR.pathname, c)))).filter((p): p is string => p !== null);
 const val = await loadEmojiDataset("val");
 const nVal = QUICK ? 16 : val.n;
 const results = await modelEntropyResults(paths, {

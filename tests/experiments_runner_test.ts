@@ -3,7 +3,6 @@ import {
   balancedRows,
   EXPERIMENTS,
   findModel,
-  FIXTURE_MODELS_DIR,
   runExperiments,
   withSpeedups,
 } from "../analysis/experiments.ts";
@@ -12,6 +11,7 @@ import {
   speedQualityTable,
   writeExperimentFigures,
 } from "../analysis/experiment_report.ts";
+import { FIXTURE_MODELS_DIR } from "../mod.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 
 /** The cheapest setting that still runs every stage: 1 picture per class on two tiny models. */
@@ -102,8 +102,8 @@ Deno.test("experiments: models prefer emoji- over tiny-; errors name the fix", a
     assertEquals(await findModel(dir, "par4"), `${dir}/emoji-par4.json`);
     assertEquals(await findModel(dir, "par16"), null);
     assertEquals(
-      await findModel(FIXTURE_MODELS_DIR, "raster", ["tiny-"]),
-      `${FIXTURE_MODELS_DIR.replace(/\/$/, "")}/tiny-raster.json`,
+      await findModel(FIXTURE_MODELS_DIR.pathname, "raster", ["tiny-"]),
+      `${FIXTURE_MODELS_DIR.pathname.replace(/\/$/, "")}/tiny-raster.json`,
     );
     const none = await assertRejects(
       () => runExperiments({ ...TINY, outDir: dir, modelsDir: `${dir}/nowhere` }),
@@ -114,7 +114,7 @@ Deno.test("experiments: models prefer emoji- over tiny-; errors name the fix", a
       () => runExperiments({ ...TINY, outDir: dir, backend: "tpu" as Backend }),
       Error,
     );
-    assert(backend.message.includes("cpu, cuda"), backend.message);
+    assert(backend.message.includes("cpu, cuda, webgpu"), backend.message);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
