@@ -13,7 +13,10 @@
  * Models: `emoji-<config>` from `--models` when present, else `tiny-<config>`.
  * `--quick` (CI): val split, no model-based maps, 1 picture per class, 8 val grids for the NLL.
  *
- *   deno task analyze [--out results] [--quick] [--force] [--split train|val] [--workers N]
+ * `--retime` times finished configurations again (samples and scores kept), e.g. once the machine
+ * is quiet.
+ *
+ *   deno task analyze [--out results] [--quick] [--force] [--retime] [--split train|val] [--workers N]
  *     [--models DIR] [--backend cpu|cuda] [--per-class N] [--seed S] [--batch B] [--threads N]
  *     [--configs raster,par4,...]
  * @module
@@ -53,6 +56,7 @@ const Flags = z.object({
   out: z.string().min(1).default("results"),
   quick: z.boolean().default(false),
   force: z.boolean().default(false),
+  retime: z.boolean().default(false),
   split: z.enum(["train", "val"]).default("train"),
   workers: numberFlag().pipe(z.number().int().positive().max(64)).default(2),
   models: z.string().default("fixtures/models"),
@@ -65,7 +69,7 @@ const Flags = z.object({
 });
 
 const USAGE =
-  "Usage: deno task analyze [--out DIR] [--quick] [--force] [--split train|val] [--workers N] " +
+  "Usage: deno task analyze [--out DIR] [--quick] [--force] [--retime] [--split train|val] [--workers N] " +
   `[--models DIR] [--backend ${BACKEND_NAMES.join("|")}] [--per-class N] [--seed S] [--batch B] ` +
   "[--threads N] [--configs raster,par4,...]";
 
@@ -159,6 +163,7 @@ async function experimentsSection(
     backend: flags.backend,
     threads: flags.threads,
     force: flags.force,
+    retime: flags.retime,
   });
   await writeExperimentFigures(summary, dir);
   return { summary, dir };
@@ -247,7 +252,7 @@ function report(
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(Deno.args, Flags, ["quick", "force"], USAGE);
+  const flags = parseFlags(Deno.args, Flags, ["quick", "force", "retime"], USAGE);
   const configs = selectConfigs(flags.configs);
   const stats = await scheduleSection(flags.out, flags.force);
   console.log(`schedules: ${stats.length} analysed`);

@@ -262,6 +262,20 @@ export function labelledRowsFigure(rows: PictureRow[], title: string, labelWidth
   };
 }
 
+/** A line on the machine's load while timing (other jobs slow every time on a shared machine). */
+function loadNote(summary: ExperimentsSummary): string[] {
+  const loads = summary.rows.flatMap((r) => r.timing ? [r.timing.loadAverage] : []);
+  if (loads.length === 0) return [];
+  return [
+    `Timing: the machine's 1-minute load average just before each configuration was timed ranged ${
+      Math.min(...loads).toFixed(2)
+    }-${
+      Math.max(...loads).toFixed(2)
+    } on ${navigator.hardwareConcurrency} cores (above ~1 means other jobs shared the CPU and the times are inflated).`,
+    "",
+  ];
+}
+
 /** The experiments section of the Markdown report; `dir` is the folder relative to the report. */
 export function experimentsMarkdown(summary: ExperimentsSummary, dir: string): string {
   const s = summary.settings;
@@ -281,6 +295,7 @@ export function experimentsMarkdown(summary: ExperimentsSummary, dir: string): s
     "",
     speedQualityTable(summary),
     "",
+    ...loadNote(summary),
     "Fréchet and KID: emoji-CNN features of the decoded pictures against the reference (lower is " +
     `better; Fréchet ± the std over ${s.bootstrap} bootstrap resamples of the generated side); ` +
     "class acc.: fraction the classifier puts in the conditioning class; pair JS: " +

@@ -57,6 +57,19 @@ Deno.test("experiments: every stage on tiny models, then a rerun skips finished 
     assertEquals(again.filter((l) => l.includes("skipped")).length, 2);
     assertEquals(second.rows.map((r) => r.quality), first.rows.map((r) => r.quality));
 
+    // --retime: timing measured again, every other number kept.
+    const retimed: string[] = [];
+    const fourth = await runExperiments({
+      ...TINY,
+      configs: TINY.configs.slice(0, 1),
+      retime: true,
+      outDir: out,
+      log: (l) => retimed.push(l),
+    });
+    assert(retimed.some((l) => l.includes("timing it again")), retimed.join("\n"));
+    assertEquals(fourth.rows[0].quality, first.rows[0].quality);
+    assert(fourth.rows[0].timing!.at >= first.rows[0].timing!.at, "new timestamp");
+
     // A changed scoring setting keeps the samples but scores them again.
     const rescored: string[] = [];
     const third = await runExperiments({
