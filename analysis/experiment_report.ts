@@ -271,7 +271,7 @@ function loadNote(summary: ExperimentsSummary): string[] {
       Math.min(...loads).toFixed(2)
     }-${
       Math.max(...loads).toFixed(2)
-    } on ${navigator.hardwareConcurrency} cores (above ~1 means other jobs shared the CPU and the times are inflated).`,
+    } on ${navigator.hardwareConcurrency} cores (the timing itself keeps up to about 2 busy; more means other jobs shared the CPU and inflated the times).`,
     "",
   ];
 }
@@ -291,7 +291,9 @@ export function experimentsMarkdown(summary: ExperimentsSummary, dir: string): s
       s.cfgScale ?? "from each manifest"
     }); quality against ${summary.reference}; val NLL over ${
       summary.rows[0]?.valNll.grids ?? "?"
-    } val grids teacher-forced under the configuration's schedule. Batch-1 time: median of ${s.latencyImages} single pictures.`,
+    } val grids teacher-forced under the configuration's schedule. Timing: ${s.timingRounds} rounds of ${s.latencyImages} single pictures (batch 1) and one batch; ` +
+    "the table shows the best round's median single-picture time and the best round's batch " +
+    "(other jobs only add time).",
     "",
     speedQualityTable(summary),
     "",

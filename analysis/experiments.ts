@@ -125,8 +125,13 @@ export interface ExperimentSettings {
   seed: number;
   /** Images per sampling batch (throughput timing). */
   batchSize: number;
-  /** Pictures sampled one at a time for the batch-1 latency (median); 0 skips it. */
+  /** Pictures sampled one at a time per timing round for the batch-1 latency; 0 skips it. */
   latencyImages: number;
+  /**
+   * Timing rounds: latency = the lowest per-round median of `latencyImages` single pictures,
+   * throughput = the best round's batch. Timing only, so not part of the fingerprint.
+   */
+  timingRounds: number;
   /** Val grids teacher-forced for the NLL (`null`: the whole val split). */
   nllGrids: number | null;
   /** Real train grids per class in the metrics reference (class-balanced, seeded). */
@@ -147,6 +152,7 @@ export const DEFAULT_SETTINGS: ExperimentSettings = {
   seed: 0,
   batchSize: 8,
   latencyImages: 3,
+  timingRounds: 5,
   nllGrids: null,
   referencePerClass: 146,
   kidSubsets: 100,
@@ -161,6 +167,7 @@ export const QUICK_SETTINGS: ExperimentSettings = {
   seed: 0,
   batchSize: 8,
   latencyImages: 1,
+  timingRounds: 1,
   nllGrids: 8,
   referencePerClass: 12,
   kidSubsets: 10,
@@ -185,7 +192,7 @@ export interface ExperimentOptions extends Partial<ExperimentSettings> {
   threads?: number;
   /** Redo finished configurations. */
   force?: boolean;
-  /** Time finished configurations again (e.g. on a quieter machine), keeping their samples. */
+  /** Time all configurations again (e.g. on a quieter machine), keeping samples and scores. */
   retime?: boolean;
   /** Progress bars on stderr (default true). */
   progress?: boolean;
@@ -225,16 +232,16 @@ export interface ExperimentResult {
   backend: string;
   /** Sampling settings that ran. */
   sampling: { cfgScale: number; cfgInterval: number | null; temperature: number; seed: number };
-  /** Wall seconds per image of one timed batch of `batchSize` images (throughput). */
-  secondsPerImage: number;
+  /** Wall seconds per image of the best timed batch of `batchSize` images (throughput). */
+  secondsPerImage: number | null;
   /** Images per batch of the throughput run. */
   batchSize: number;
   /** Median wall seconds of one image sampled alone (latency, the paper's time); null: skipped. */
   latencySeconds: number | null;
   /** Share of the timed batch's wall time spent inside the model runtime. */
   modelShare: number;
-  /** When the timing was taken and the machine's 1-minute load average just before it. */
-  timing?: { at: string; loadAverage: number };
+  /** When the timing was taken, the load average before it, and its settings key. */
+  timing?: { at: string; loadAverage: number; key: string };
   /** Quality of the samples. */
   quality: QualityNumbers;
   /** Teacher-forced val NLL under the schedule (nats per token). */
@@ -461,7 +468,7 @@ async function bootstrapFrechetStd(
   return Math.sqrt(values.reduce((a, x) => a + (x - mean) ** 2, 0) / (values.length - 1));
 }
 
-interface SamplingRecord extends Timing {
+interface SamplingRecord {
   fingerprint: string;
   images: number;
   steps: number;
@@ -469,25 +476,21 @@ interface SamplingRecord extends Timing {
   sampling: ExperimentResult["sampling"];
 }
 
-/** Timing fields shared by the sampling record and the result. */
+/** The timing fields of a result. */
 type Timing = Pick<
   ExperimentResult,
   "secondsPerImage" | "latencySeconds" | "modelShare" | "timing"
 >;
 
-/**
- * Time a configuration (the model is warm): the median of `latencyImages` single pictures
- * (batch 1, the paper's measure) and the best of two batches of `batchSize` pictures
- * (throughput); notes the load average, since other jobs on a shared machine slow both.
- */
-async function measureTiming(
+/** One timing round of one configuration: median single-picture seconds and one batch. */
+async function timingRound(
   model: ARModel,
   schedule: Schedule,
   s: ExperimentSettings,
   cfgScale: number,
-): Promise<Timing> {
+  round: number,
+): Promise<{ single: number | null; batch: { seconds: number; modelSeconds: number } }> {
   const C = model.manifest.numClasses;
-  const loadAverage = Deno.loadavg()[0];
   const single: number[] = [];
   for (let i = 0; i < s.latencyImages; i++) {
     const one = await sample(model, {
@@ -499,23 +502,67 @@ async function measureTiming(
     });
     single.push(one.seconds);
   }
-  let best = { seconds: Infinity, modelSeconds: 0 };
-  for (let r = 0; r < 2; r++) {
-    const batch = await sample(model, {
-      schedule,
-      classes: Array.from({ length: s.batchSize }, (_, i) => i % C),
-      cfgScale,
-      seed: s.seed + 2_000_003 + r,
-      onWarning: () => {},
-    });
-    if (batch.seconds < best.seconds) best = batch;
+  const batch = await sample(model, {
+    schedule,
+    classes: Array.from({ length: s.batchSize }, (_, i) => i % C),
+    cfgScale,
+    seed: s.seed + 2_000_003 + round,
+    onWarning: () => {},
+  });
+  return { single: single.length ? median(single) : null, batch };
+}
+
+/**
+ * Time every configuration in round-robin: all models loaded, one warm-up round, then
+ * `timingRounds` rounds that each visit every configuration (a few single pictures, then one
+ * batch). Latency: a configuration's best round median; throughput: its best batch. Other jobs
+ * on a shared machine and the JavaScript engine's warm-up only ever add time, and the
+ * round-robin spreads them over all configurations alike, so the ratios (speed-ups) hold up.
+ */
+async function timeAll(
+  items: { spec: ExperimentSpec; path: string; result: ExperimentResult }[],
+  s: ExperimentSettings,
+  o: { backend: Backend; threads?: number; progress: boolean },
+  key: string,
+): Promise<ExperimentResult[]> {
+  const loaded: { model: ARModel; schedule: Schedule; cfgScale: number }[] = [];
+  try {
+    for (const it of items) {
+      const model = await BACKENDS[o.backend](it.path, o.threads);
+      loaded.push({
+        model,
+        schedule: scheduleByName(model.manifest.grid, it.spec.schedule),
+        cfgScale: it.result.sampling.cfgScale,
+      });
+    }
+    const loadAverage = Deno.loadavg()[0];
+    const rounds = Math.max(1, s.timingRounds);
+    const bar = o.progress
+      ? progress("timing (round-robin)", (rounds + 1) * items.length)
+      : { update() {}, stop() {} };
+    const medians: number[][] = items.map(() => []);
+    const best = items.map(() => ({ seconds: Infinity, modelSeconds: 0 }));
+    for (let round = 0; round <= rounds; round++) {
+      for (const [k, l] of loaded.entries()) {
+        const t = await timingRound(l.model, l.schedule, s, l.cfgScale, round);
+        bar.update(round * items.length + k + 1);
+        if (round === 0) continue; // warm-up round
+        if (t.single !== null) medians[k].push(t.single);
+        if (t.batch.seconds < best[k].seconds) best[k] = t.batch;
+      }
+    }
+    bar.stop();
+    const at = new Date().toISOString();
+    return items.map((it, k): ExperimentResult => ({
+      ...it.result,
+      latencySeconds: medians[k].length ? r4(Math.min(...medians[k])) : null,
+      secondsPerImage: r4(best[k].seconds / s.batchSize),
+      modelShare: r4(best[k].modelSeconds / best[k].seconds),
+      timing: { at, loadAverage: r4(loadAverage), key },
+    }));
+  } finally {
+    for (const l of loaded) await l.model.dispose();
   }
-  return {
-    latencySeconds: single.length ? r4(median(single)) : null,
-    secondsPerImage: r4(best.seconds / s.batchSize),
-    modelShare: r4(best.modelSeconds / best.seconds),
-    timing: { at: new Date().toISOString(), loadAverage: r4(loadAverage) },
-  };
 }
 
 /** Sample (or reuse) one configuration's tokens. */
@@ -569,8 +616,6 @@ async function sampleStage(
   });
   bar.stop();
   if (warnings.length && !spec.cross) opts.log(`  warning: ${warnings[0]}`);
-  // Timing after the run above warmed the session.
-  const timing = await measureTiming(model, schedule, s, cfgScale);
   const tokens = Uint16Array.from(run.tokens);
   const labels = Uint8Array.from(classes);
   const { height, width } = schedule.grid;
@@ -587,7 +632,6 @@ async function sampleStage(
     images: classes.length,
     steps: schedule.steps.length,
     backend: model.backend,
-    ...timing,
     sampling: {
       cfgScale,
       cfgInterval: m.sampling.cfgInterval,
@@ -607,7 +651,7 @@ async function runOne(
   s: ExperimentSettings,
   o:
     & Required<
-      Pick<ExperimentOptions, "outDir" | "backend" | "force" | "retime" | "progress" | "log">
+      Pick<ExperimentOptions, "outDir" | "backend" | "force" | "progress" | "log">
     >
     & {
       threads?: number;
@@ -639,20 +683,8 @@ async function runOne(
     });
     const done = o.force ? null : await readJson<ExperimentResult>(`${dir}/result.json`);
     if (done && done.fingerprint === fingerprint) {
-      if (!o.retime) {
-        o.log(`  ${spec.id}: finished before (${dir}/result.json), skipped`);
-        return done;
-      }
-      // Timing only: warm the session up with one picture, measure, keep every other number.
-      o.log(`  ${spec.id}: finished before; timing it again`);
-      const cfgScale = done.sampling.cfgScale;
-      await sample(model, { schedule, classes: [0], cfgScale, seed: 1, onWarning: () => {} });
-      const timed: ExperimentResult = {
-        ...done,
-        ...(await measureTiming(model, schedule, s, cfgScale)),
-      };
-      await writeFileAtomic(`${dir}/result.json`, JSON.stringify(timed, null, 1));
-      return timed;
+      o.log(`  ${spec.id}: finished before (${dir}/result.json), skipped`);
+      return done;
     }
     const { record, tokens, labels } = await sampleStage(
       dir,
@@ -705,11 +737,11 @@ async function runOne(
       images: n,
       backend: record.backend,
       sampling: record.sampling,
-      secondsPerImage: record.secondsPerImage,
+      // Filled by the timing phase (timeAll), after every configuration is sampled.
+      secondsPerImage: null,
       batchSize: s.batchSize,
-      latencySeconds: record.latencySeconds,
-      modelShare: record.modelShare,
-      timing: record.timing,
+      latencySeconds: null,
+      modelShare: 0,
       quality,
       valNll: { grids: ctx.nllSet.n, nats: r4(nats) },
       mosaic: "samples.png",
@@ -730,7 +762,9 @@ export function withSpeedups(results: ExperimentResult[]): ExperimentRow[] {
     speedupLatency: base?.latencySeconds && r.latencySeconds
       ? r4(base.latencySeconds / r.latencySeconds)
       : null,
-    speedupThroughput: base ? r4(base.secondsPerImage / r.secondsPerImage) : null,
+    speedupThroughput: base?.secondsPerImage && r.secondsPerImage
+      ? r4(base.secondsPerImage / r.secondsPerImage)
+      : null,
   }));
 }
 
@@ -776,7 +810,6 @@ export async function runExperiments(options: ExperimentOptions): Promise<Experi
     outDir: options.outDir,
     backend,
     force: options.force ?? false,
-    retime: options.retime ?? false,
     progress: options.progress ?? true,
     log,
     threads: options.threads,
@@ -807,6 +840,31 @@ export async function runExperiments(options: ExperimentOptions): Promise<Experi
     for (const [i, { spec, path }] of planned.entries()) {
       log(`experiment ${i + 1}/${planned.length}: ${spec.label} (${path.split("/").at(-1)})`);
       results.push(await runOne(spec, path, ctx, s, o));
+    }
+    // Timing: all configurations together, whenever one lacks a timing under these settings.
+    const timingKey = JSON.stringify({
+      backend,
+      threads: o.threads ?? null,
+      latencyImages: s.latencyImages,
+      timingRounds: s.timingRounds,
+      batchSize: s.batchSize,
+      configs: planned.map((p) => p.spec.id),
+    });
+    if (options.retime || results.some((r) => r.timing?.key !== timingKey)) {
+      log(`timing ${planned.length} configurations, ${s.timingRounds} rounds (round-robin)`);
+      const timed = await timeAll(
+        planned.map((p, k) => ({ ...p, result: results[k] })),
+        s,
+        o,
+        timingKey,
+      );
+      for (const [k, r] of timed.entries()) {
+        results[k] = r;
+        await writeFileAtomic(
+          `${o.outDir}/${r.spec.id}/result.json`,
+          JSON.stringify(r, null, 1),
+        );
+      }
     }
     const rows = withSpeedups(results);
     const summary: ExperimentsSummary = {

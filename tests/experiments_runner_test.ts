@@ -41,7 +41,8 @@ Deno.test("experiments: every stage on tiny models, then a rerun skips finished 
     assertEquals(par16.valNll.grids, 2);
     assert(par16.valNll.nats > 0 && par16.valNll.nats < 7, `NLL ${par16.valNll.nats}`);
     assert(par16.quality.frechet > 0, "Fréchet is positive");
-    assert(par16.latencySeconds! > 0 && par16.secondsPerImage > 0, "timed");
+    assert(par16.latencySeconds! > 0 && par16.secondsPerImage! > 0, "timed");
+    assert(lines.some((l) => l.startsWith("timing 2 configurations")), lines.join("\n"));
     // No raster row in this run, so no speed-up.
     assertEquals(par16.speedupLatency, null);
     assertEquals(first.floor.quality.n, 9);
@@ -55,18 +56,18 @@ Deno.test("experiments: every stage on tiny models, then a rerun skips finished 
     const again: string[] = [];
     const second = await runExperiments({ ...TINY, outDir: out, log: (l) => again.push(l) });
     assertEquals(again.filter((l) => l.includes("skipped")).length, 2);
+    assert(!again.some((l) => l.startsWith("timing")), "timing kept");
     assertEquals(second.rows.map((r) => r.quality), first.rows.map((r) => r.quality));
 
     // --retime: timing measured again, every other number kept.
     const retimed: string[] = [];
     const fourth = await runExperiments({
       ...TINY,
-      configs: TINY.configs.slice(0, 1),
       retime: true,
       outDir: out,
       log: (l) => retimed.push(l),
     });
-    assert(retimed.some((l) => l.includes("timing it again")), retimed.join("\n"));
+    assert(retimed.some((l) => l.startsWith("timing 2")), retimed.join("\n"));
     assertEquals(fourth.rows[0].quality, first.rows[0].quality);
     assert(fourth.rows[0].timing!.at >= first.rows[0].timing!.at, "new timestamp");
 
