@@ -6,9 +6,19 @@
  * 1. schedules: step counts, parallelism, adjacency inside steps (model-free, instant);
  * 2. dependency: conditional-entropy maps, MI against distance, schedule dependency cost on the
  *    emoji fixture tokens (src/entropy), and, unless `--quick`, model-based entropy-increase maps
- *    by teacher forcing the fixture models.
+ *    by teacher forcing the fixture models;
+ * 3. experiments: speed and quality of every schedule on its model (paper Table 2 and the
+ *    Table 4 ablations, analysis/experiments.ts); resumable per configuration.
  *
- *   deno task analyze [--out results] [--quick] [--split train|val] [--workers N] [--models DIR] [--force]
+ * Models: `emoji-<config>` from `--models` when present, else `tiny-<config>`.
+ * `--quick` (CI): val split, no model-based maps, 1 picture per class, 8 val grids for the NLL.
+ *
+ * `--retime` times finished configurations again (samples and scores kept), e.g. once the machine
+ * is quiet.
+ *
+ *   deno task analyze [--out results] [--quick] [--force] [--retime] [--split train|val] [--workers N]
+ *     [--models DIR] [--backend cpu|cuda] [--per-class N] [--seed S] [--batch B] [--threads N]
+ *     [--configs raster,par4,...]
  * @module
  */
 import {
@@ -24,23 +34,44 @@ import {
   saveFigure,
   scheduleFigure,
   stepsOverTimeFigure,
+  UsageError,
   writeFileAtomic,
   z,
 } from "./deps.ts";
 import { type DependencyAnalysisSummary, runFixtureDependencyAnalysis } from "./dependency.ts";
 import { type ScheduleStats, scheduleStats } from "./schedules.ts";
+import {
+  BACKEND_NAMES,
+  DEFAULT_SETTINGS,
+  EXPERIMENTS,
+  type ExperimentSpec,
+  type ExperimentsSummary,
+  findModel,
+  QUICK_SETTINGS,
+  runExperiments,
+} from "./experiments.ts";
+import { experimentsMarkdown, writeExperimentFigures } from "./experiment_report.ts";
 
 const Flags = z.object({
   out: z.string().min(1).default("results"),
   quick: z.boolean().default(false),
   force: z.boolean().default(false),
+  retime: z.boolean().default(false),
   split: z.enum(["train", "val"]).default("train"),
   workers: numberFlag().pipe(z.number().int().positive().max(64)).default(2),
   models: z.string().default("fixtures/models"),
+  backend: z.enum(BACKEND_NAMES).default("cpu"),
+  perClass: numberFlag().pipe(z.number().int().positive().max(10000)).optional(),
+  seed: numberFlag().pipe(z.number().int()).optional(),
+  batch: numberFlag().pipe(z.number().int().positive().max(1024)).optional(),
+  threads: numberFlag().pipe(z.number().int().positive().max(256)).optional(),
+  configs: z.string().optional(),
 });
 
 const USAGE =
-  "Usage: deno task analyze [--out DIR] [--quick] [--force] [--split train|val] [--workers N] [--models DIR]";
+  "Usage: deno task analyze [--out DIR] [--quick] [--force] [--retime] [--split train|val] [--workers N] " +
+  `[--models DIR] [--backend ${BACKEND_NAMES.join("|")}] [--per-class N] [--seed S] [--batch B] ` +
+  "[--threads N] [--configs raster,par4,...]";
 
 /** Read a section's JSON if it was finished before (and `--force` is off). */
 async function finished<T>(path: string, force: boolean): Promise<T | null> {
@@ -50,19 +81,6 @@ async function finished<T>(path: string, force: boolean): Promise<T | null> {
   } catch {
     return null;
   }
-}
-
-/** The experiment models when present, else the tiny ones; null when a config has neither. */
-async function modelFor(dir: string, config: string): Promise<string | null> {
-  for (const name of [`emoji-${config}`, `tiny-${config}`]) {
-    try {
-      await Deno.stat(`${dir}/${name}.json`);
-      return `${dir}/${name}.json`;
-    } catch {
-      // next
-    }
-  }
-  return null;
 }
 
 async function scheduleSection(out: string, force: boolean): Promise<ScheduleStats[]> {
@@ -98,7 +116,7 @@ async function dependencySection(
   const models: string[] = [];
   if (!flags.quick) {
     for (const config of ["raster", "par4", "par16", "raster4"]) {
-      const m = await modelFor(flags.models, config);
+      const m = await findModel(flags.models, config);
       if (m) models.push(m);
     }
   }
@@ -112,8 +130,47 @@ async function dependencySection(
   return { summary, models };
 }
 
-function fmt(x: number | undefined, digits = 2): string {
-  return x === undefined || Number.isNaN(x) ? "-" : x.toFixed(digits);
+/** The configurations named by `--configs` (all when absent); unknown names are a user error. */
+function selectConfigs(spec: string | undefined): readonly ExperimentSpec[] {
+  if (!spec) return EXPERIMENTS;
+  const ids = spec.split(",").map((x) => x.trim()).filter((x) => x);
+  const unknown = ids.filter((id) => !EXPERIMENTS.some((e) => e.id === id));
+  if (unknown.length || ids.length === 0) {
+    throw new UsageError(
+      `--configs: unknown configuration "${unknown[0] ?? spec}". Fix: use some of ${
+        EXPERIMENTS.map((e) => e.id).join(",")
+      }`,
+    );
+  }
+  return EXPERIMENTS.filter((e) => ids.includes(e.id));
+}
+
+async function experimentsSection(
+  out: string,
+  flags: z.infer<typeof Flags>,
+  configs: readonly ExperimentSpec[],
+): Promise<{ summary: ExperimentsSummary; dir: string }> {
+  const dir = `${out}/experiments${flags.quick ? "-quick" : ""}`;
+  const base = flags.quick ? QUICK_SETTINGS : DEFAULT_SETTINGS;
+  const summary = await runExperiments({
+    ...base,
+    perClass: flags.perClass ?? base.perClass,
+    seed: flags.seed ?? base.seed,
+    batchSize: flags.batch ?? base.batchSize,
+    outDir: dir,
+    modelsDir: flags.models,
+    configs,
+    backend: flags.backend,
+    threads: flags.threads,
+    force: flags.force,
+    retime: flags.retime,
+  });
+  await writeExperimentFigures(summary, dir);
+  return { summary, dir };
+}
+
+function fmt(x: number | null | undefined, digits = 2): string {
+  return x === undefined || x === null || Number.isNaN(x) ? "-" : x.toFixed(digits);
 }
 
 function report(
@@ -122,13 +179,16 @@ function report(
   depDir: string,
   models: string[],
   quick: boolean,
+  exp: { summary: ExperimentsSummary; dir: string },
 ): string {
   const machine = `${Deno.build.os}-${Deno.build.arch}, ${navigator.hardwareConcurrency} cores`;
   const lines = [
     "# parlab analysis report",
     "",
     `Machine: ${machine}; Deno ${Deno.version.deno}.${
-      quick ? " Quick mode (val split, no model-based maps)." : ""
+      quick
+        ? " Quick mode (val split, no model-based maps, 1 picture per class: numbers are plumbing checks, not results)."
+        : ""
     }`,
     "",
     "## Schedules on the 24x24 grid",
@@ -187,19 +247,23 @@ function report(
   }
   const rel = depDir.split("/").at(-1)!;
   lines.push(...dep.figures.map((f) => `![${f}](${rel}/${f})`), "");
+  lines.push(experimentsMarkdown(exp.summary, exp.dir.split("/").at(-1)!));
   return lines.join("\n");
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(Deno.args, Flags, ["quick", "force"], USAGE);
+  const flags = parseFlags(Deno.args, Flags, ["quick", "force", "retime"], USAGE);
+  const configs = selectConfigs(flags.configs);
   const stats = await scheduleSection(flags.out, flags.force);
   console.log(`schedules: ${stats.length} analysed`);
   const { summary, models } = await dependencySection(flags.out, flags);
   console.log(`dependency: ${summary.samples} grids, ${summary.figures.length} figures`);
   const depDir = `${flags.out}/dependency${flags.quick ? "-quick" : ""}`;
+  const exp = await experimentsSection(flags.out, flags, configs);
+  console.log(`experiments: ${exp.summary.rows.length} configurations in ${exp.dir}`);
   await writeFileAtomic(
     `${flags.out}/report.md`,
-    report(stats, summary, depDir, models, flags.quick),
+    report(stats, summary, depDir, models, flags.quick, exp),
   );
   await writeFileAtomic(
     `${flags.out}/results.json`,
@@ -209,6 +273,7 @@ async function main(): Promise<void> {
         quick: flags.quick,
         schedules: stats,
         dependency: summary,
+        experiments: exp.summary,
       },
       null,
       1,

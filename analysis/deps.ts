@@ -3,4 +3,4 @@
  * @module
  */
 export * from "../mod.ts";
-export { z } from "../src/deps.ts";
+export { Plot, z } from "../src/deps.ts";

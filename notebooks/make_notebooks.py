@@ -117,6 +117,258 @@ displayFigure(scheduleFigure(par(video, { m: 2 }), { cellSize: 16 }));
 """),
 ]
 
+NOTEBOOKS["02_dependency"] = [
+    md("""
+# 02 · How strongly do emoji tokens depend on each other?
+
+PAR rests on one observation: adjacent tokens depend on each other strongly, distant ones weakly,
+so distant tokens can be sampled in the same step. This notebook measures that on the emoji token
+fixture (24 x 24 tokens of a 1024-code patch tokenizer), like the paper's Fig. 9 and Fig. 10:
+
+1. conditional-entropy maps H(X_j | X_ref) around reference cells (model-free, from token counts);
+2. mutual information against distance;
+3. the *dependency cost* of a schedule: the mutual information among cells sampled in the same step,
+   which independent sampling inside a step ignores;
+4. model-based entropy increase maps: how much a model's NLL per cell rises when it is trained and
+   evaluated under a parallel schedule instead of raster order.
+
+With `PARLAB_QUICK=1` (CI) it uses the val split and a few val grids for the models; the committed
+outputs come from a full run (train split, all val grids).
+"""),
+    code("""
+import {
+  codebookClusters, conditionalEntropyMapsFigure, conditionalEntropyRow, distanceCurveFigure,
+  entropyIncrease, entropyIncreaseFigure, loadEmojiDataset, loadPatchTokenizer, makeGrid,
+  meanByDistance, mutualInformationMatrix, pairwiseDependency, par, randomGroups, raster,
+  rasterGroups, scheduleCost, scheduleCostFigure, FIXTURE_MODELS_DIR,
+} from "../mod.ts";
+import { quickMode, showFigure, showMarkdown } from "../analysis/notebook.ts";
+import { findModel } from "../analysis/experiments.ts";
+import { modelEntropyResults } from "../analysis/dependency.ts";
+
+const QUICK = quickMode();
+const split = QUICK ? "val" : "train";
+const data = await loadEmojiDataset(split);
+const grid = makeGrid(data.height, data.width);
+const tokenSet = {
+  tokens: data.tokens, count: data.n, grid: { height: data.height, width: data.width },
+  vocabSize: data.vocabSize, labels: data.labels, classNames: data.classNames,
+};
+console.log(`${QUICK ? "QUICK mode" : "full run"}: ${split} split, ${data.n} grids, K = ${data.vocabSize}`);
+"""),
+    md("""
+## All pairs of cells
+
+`pairwiseDependency` counts every pair of the 576 cells (165,600 pairs) and returns the mutual
+information with three estimators. With K = 1024 codes and a few thousand grids the plug-in
+estimate is biased upwards; the `shuffle` estimator subtracts the plug-in MI of independently
+permuted columns, i.e. what independence would show. A second pass coarse-grains the codes into 32
+clusters of similar colour patches (a lower bound on the fine MI with far less bias).
+"""),
+    code("""
+const t0 = performance.now();
+const fine = await pairwiseDependency(tokenSet, { workers: 2, progress: false });
+const tok = await loadPatchTokenizer();
+const clusters = codebookClusters(tok.codebook, data.vocabSize, 12, 32, 0);
+const coarse = await pairwiseDependency(tokenSet, { workers: 2, progress: false, codeMap: clusters.codeMap });
+console.log(`${fine.rows} grids, ${fine.cells} cells: ${((performance.now() - t0) / 1000).toFixed(1)} s for both passes`);
+"""),
+    md("""
+## Conditional entropy around a reference cell (paper Fig. 9)
+
+Dark = low conditional entropy = strong dependency on the reference (red outline). The dependency
+is concentrated around the reference; far cells keep most of their entropy, but not all of it:
+emoji have global structure (skin tone, background colour, left-right mirror symmetry of faces, the
+second dark spot).
+"""),
+    code("""
+const cell = (r: number, c: number) => r * grid.width + c;
+const refs = [cell(12, 12), cell(6, 6), cell(18, 20), cell(9, 16)];
+await showFigure(conditionalEntropyMapsFigure(
+  refs.map((ref) => ({ ref, values: conditionalEntropyRow(coarse, ref, "shuffle") })),
+  grid,
+  { title: "H(X_j | X_ref), shuffle estimator, codes in 32 clusters" },
+));
+"""),
+    code("""
+await showFigure(conditionalEntropyMapsFigure(
+  refs.map((ref) => ({ ref, values: conditionalEntropyRow(fine, ref, "shuffle") })),
+  grid,
+  { title: "H(X_j | X_ref), shuffle estimator, all 1024 codes" },
+));
+"""),
+    md("""
+## Mutual information against distance
+"""),
+    code("""
+const miFine = mutualInformationMatrix(fine, "shuffle");
+const miCoarse = mutualInformationMatrix(coarse, "shuffle");
+const series = [
+  { name: "plug-in (K codes)", points: meanByDistance(mutualInformationMatrix(fine, "plugin"), grid, { binWidth: 1 }) },
+  { name: "shuffle (K codes)", points: meanByDistance(miFine, grid, { binWidth: 1 }) },
+  { name: "shuffle (32 clusters)", points: meanByDistance(miCoarse, grid, { binWidth: 1 }) },
+];
+await showFigure(distanceCurveFigure(series, { title: "Mean I(X_a; X_b) against distance", height: 320 }));
+const at = (pts: { distance: number; mean: number }[], d: number) =>
+  pts.find((p) => Math.abs(p.distance - d) < 0.5)?.mean.toFixed(2) ?? "-";
+showMarkdown([
+  "| estimator | d = 1 | d = 2 | d = 4 | d = 8 | d = 16 |",
+  "|---|---|---|---|---|---|",
+  ...series.map((s) => `| ${s.name} | ${[1, 2, 4, 8, 16].map((d) => at(s.points, d)).join(" | ")} |`),
+].join("\\n"));
+"""),
+    md("""
+## What a schedule ignores: within-step mutual information
+
+Cells sampled in one step are drawn independently given the past, so the dependency among them is
+lost. Summing the pairwise MI over same-step pairs gives a (pairwise) cost per schedule. PAR's
+region-aligned groups pick distant cells; raster groups of 4 pick adjacent ones at the same step
+count.
+"""),
+    code("""
+const schedules = [
+  raster(grid), par(grid, { m: 2 }), par(grid, { m: 4 }), rasterGroups(grid, { n: 4 }),
+  randomGroups(grid, { n: 4, seed: 0 }),
+];
+const costs = schedules.map((s) => scheduleCost(s, miFine));
+const coarseCosts = schedules.map((s) => scheduleCost(s, miCoarse));
+await showFigure(scheduleCostFigure(costs, { title: "Within-step pairwise MI (shuffle, K codes)" }));
+showMarkdown([
+  "| schedule | steps | same-step pairs | total bits | bits per pair | total bits, 32 clusters |",
+  "|---|---|---|---|---|---|",
+  ...costs.map((c, i) => `| ${c.name} | ${c.steps} | ${c.pairs} | ${c.total.toFixed(0)} | ${c.pairs ? (c.total / c.pairs).toFixed(2) : "-"} | ${coarseCosts[i].total.toFixed(0)} |`),
+].join("\\n"));
+"""),
+    code("""
+const shown = [1, 2, 3];
+await showFigure(entropyIncreaseFigure(
+  shown.map((i) => ({ increase: costs[i].perCell, schedule: schedules[i], title: `${schedules[i].name}: Σ I with same-step cells` })),
+  grid,
+  {
+    title: "Model-free cost map: dependency each cell loses to its own step (labels: steps)",
+    legend: "bits", scheme: "reds", reverse: false, pivot: undefined,
+    domain: [0, Math.max(...shown.flatMap((i) => Array.from(costs[i].perCell)))], cellSize: 14,
+  },
+), 1);
+"""),
+    md("""
+## Model-based: the entropy increase map (paper Fig. 10)
+
+Each model was trained under its own schedule (`emoji-<config>` when the experiment models are
+present, else the tiny fixture models). Teacher-forcing held-out val grids gives each cell's NLL
+under that schedule; the map shows NLL(parallel model) − NLL(raster model) per cell.
+"""),
+    code("""
+const configs = ["raster", "par4", "par16", "raster4"];
+const paths = (await Promise.all(configs.map((c) => findModel(FIXTURE_MODELS_DIR.pathname, c)))).filter((p): p is string => p !== null);
+const val = await loadEmojiDataset("val");
+const nVal = QUICK ? 16 : val.n;
+const results = await modelEntropyResults(paths, {
+  tokens: val.tokens.subarray(0, nVal * 576), labels: val.labels.subarray(0, nVal),
+}, { progress: false });
+const [base, ...others] = results;
+const incs = others.map((o) => entropyIncrease(base, o, { quantity: "nll" }));
+console.log(`models: ${results.map((r) => r.label).join(", ")}; ${nVal} val grids`);
+showMarkdown([
+  "| comparison | mean NLL increase (bits/token) | mean predictive-entropy increase (bits/token) |",
+  "|---|---|---|",
+  ...others.map((o, i) => `| ${incs[i].labels.other} − ${incs[i].labels.base} | ${incs[i].meanIncrease.toFixed(3)} | ${entropyIncrease(base, o, { quantity: "entropy" }).meanIncrease.toFixed(3)} |`),
+].join("\\n"));
+"""),
+    code("""
+await showFigure(entropyIncreaseFigure(
+  incs.map((inc, k) => ({ increase: inc.increase, schedule: others[k].schedule, title: `${inc.labels.other} − ${inc.labels.base}` })),
+  grid,
+  { title: "NLL increase per cell over the raster model (labels: step numbers)", legend: "NLL increase, bits", cellSize: 14 },
+), 1);
+"""),
+    md("""
+Reading the maps: under PAR the increase sits on the cells whose left/upper neighbours are not yet
+sampled when they are (the first column of each region, the first parallel steps); raster groups
+raise it on every cell of a group but the first, because its left neighbour is sampled in the same
+step. The models are small and briefly trained, so the maps are noisy; the shape is what matters.
+"""),
+]
+
+NOTEBOOKS["03_speed_quality"] = [
+    md("""
+# 03 · Speed against quality (paper Tables 2 and 4)
+
+Every schedule is run on the model trained for it (`emoji-<config>`, or the tiny fixture models when
+those are absent): the same number of pictures per class, the same seeds (image i gets the same
+uniform numbers in every configuration), timed on this machine, and scored against real training
+grids:
+
+- **Fréchet / KID**: distance of emoji-classifier features of the decoded pictures (the FID analogue);
+- **class accuracy**: does the classifier recognise the conditioning class;
+- **pair JS**: Jensen-Shannon divergence of neighbouring code pairs (horizontal / vertical), which
+  catches adjacent cells drawn independently;
+- **val NLL**: teacher-forced NLL of held-out grids under the configuration's schedule.
+
+The floor row scores real val grids the same way. The runner is `analysis/experiments.ts`, the same
+code as `deno task analyze`; in a full run it reuses that task's results in `results/experiments`.
+With `PARLAB_QUICK=1` (CI) it samples one picture per class into a temporary folder.
+"""),
+    code("""
+import { DEFAULT_SETTINGS, QUICK_SETTINGS, runExperiments } from "../analysis/experiments.ts";
+import {
+  ablationRows, ablationTable, speedQualityFigure, speedQualityTable, writeExperimentFigures,
+} from "../analysis/experiment_report.ts";
+import { quickMode, showFigure, showMarkdown, showPng } from "../analysis/notebook.ts";
+
+const QUICK = quickMode();
+const outDir = QUICK ? await Deno.makeTempDir({ prefix: "parlab-nb03-" }) : "../results/experiments";
+const summary = await runExperiments({
+  ...(QUICK ? QUICK_SETTINGS : DEFAULT_SETTINGS), outDir, progress: false, log: () => {},
+});
+console.log(`${QUICK ? "QUICK mode (plumbing check, not results)" : "full run"}: ${summary.settings.perClass} pictures per class, seed ${summary.settings.seed}`);
+console.log(`backend: ${summary.backend} (${summary.backendDetail}) on ${summary.machine}`);
+console.log(`models: ${Object.values(summary.models).join(", ")}`);
+console.log(`reference: ${summary.reference}`);
+"""),
+    md("""
+## Table 2 shape: speed and quality per configuration
+
+Batch-1 time is the paper's measure (one picture at a time, the median of a few); the batch column
+is the throughput of the whole sampling run. Speed-ups are against raster 1x.
+"""),
+    code("""
+showMarkdown(speedQualityTable(summary));
+"""),
+    code("""
+await showFigure(speedQualityFigure(summary), 1.25);
+"""),
+    md("""
+## Table 4 shape: the ablations
+
+The paper's FID (ImageNet 256, PAR-XL-4x; the parallel-token row is PAR-XXL) next to ours.
+"""),
+    code("""
+showMarkdown(ablationTable(summary));
+"""),
+    code("""
+// The comparisons the paper draws, in our numbers (lower Fréchet / pair JS is better).
+const byId = new Map(summary.rows.map((r) => [r.spec.id, r]));
+const cmp = (a: string, b: string) => {
+  const x = byId.get(a), y = byId.get(b);
+  if (!x || !y) return `${a} vs ${b}: not both run`;
+  const q = (r: typeof x) => `Fréchet ${r.quality.frechet.toFixed(2)}, pair JS h ${r.quality.pairJS.horizontal.toFixed(3)}, NLL ${r.valNll.nats.toFixed(3)}`;
+  return `${x.spec.label}: ${q(x)}\\n${y.spec.label}: ${q(y)}\\n  -> lower Fréchet: ${x.quality.frechet < y.quality.frechet ? x.spec.label : y.spec.label}; lower pair JS: ${x.quality.pairJS.horizontal < y.quality.pairJS.horizontal ? x.spec.label : y.spec.label}`;
+};
+console.log([cmp("par4", "raster4"), cmp("par4", "par4-noinit"), cmp("par4", "par4-causal"), cmp("raster", "par16")].join("\\n\\n"));
+"""),
+    md("""
+## Samples
+
+Left to right: the first pictures of each class, in the classifier's class order; the last row is
+real val pictures.
+"""),
+    code("""
+await writeExperimentFigures(summary, outDir);
+showPng(await Deno.readFile(`${outDir}/samples_overview.png`));
+"""),
+]
+
 
 def main(names):
     for name in names or NOTEBOOKS:

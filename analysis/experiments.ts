@@ -1,0 +1,887 @@
+/**
+ * The speed/quality experiments of the PAR paper (Table 2 and the Table 4 ablations) on the emoji
+ * fixture: for every configuration (a schedule on a model), sample the same number of pictures
+ * per class from fixed seeds, time it, score the samples against real training grids (Fréchet
+ * distance and KID of emoji-classifier features, class accuracy, neighbour-pair JS divergence)
+ * and teacher-force the val split for the NLL under the schedule. Also scores real val grids the
+ * same way: the floor a perfect generator would reach at that sample size.
+ *
+ * Resumable: every configuration writes `tokens.npy`, `labels.npy` and `sampling.json` when its
+ * sampling is done and `result.json` when it is scored; a rerun with the same settings and model
+ * files skips what is finished (a changed setting or model file redoes that configuration).
+ * Shared by `deno task analyze` (section 3) and `notebooks/03_speed_quality.ipynb`.
+ * @module
+ */
+import {
+  type ARModel,
+  encodeNpy,
+  evaluateSamples,
+  featureStats,
+  FIXTURE_MODELS_DIR,
+  frechetFromStats,
+  loadEmojiClassifier,
+  loadEmojiDataset,
+  loadLabelFile,
+  loadModel,
+  loadPatchTokenizer,
+  loadTokenFile,
+  type MetricsReference,
+  prepareReference,
+  progress,
+  Rng,
+  sample,
+  sampleMany,
+  type SampleMetrics,
+  type Schedule,
+  scheduleByName,
+  teacherForce,
+  tokensToMosaic,
+  UsageError,
+  writeFileAtomic,
+} from "./deps.ts";
+
+/**
+ * How models are loaded on each backend. The `--backend` flag takes exactly these keys, so a new
+ * backend is one more entry here (`auto`: WebGPU on a hardware adapter, else the CPU).
+ */
+export const BACKENDS = {
+  cpu: (path: string, threads?: number) => loadModel(path, { backend: "cpu", threads }),
+  cuda: (path: string, threads?: number) => loadModel(path, { backend: "cuda", threads }),
+  webgpu: (path: string) => loadModel(path, { backend: "webgpu" }),
+  auto: (path: string, threads?: number) => loadModel(path, { backend: "auto", threads }),
+} satisfies Record<string, (path: string, threads?: number) => Promise<ARModel>>;
+
+/** A backend name: a key of {@link BACKENDS}. */
+export type Backend = keyof typeof BACKENDS;
+
+/** The backend names, for flag validation. */
+export const BACKEND_NAMES = Object.keys(BACKENDS) as [Backend, ...Backend[]];
+
+/** One experiment configuration: a schedule run on the model trained for a configuration. */
+export interface ExperimentSpec {
+  /** Identifier (folder name, table key). */
+  id: string;
+  /** Model configuration (`emoji-<model>` or `tiny-<model>`). */
+  model: string;
+  /** Schedule name for `scheduleByName`. */
+  schedule: string;
+  /** Row label in tables and figures. */
+  label: string;
+  /** Short label for crowded plots. */
+  short: string;
+  /** True when the schedule is not the one the model was trained for. */
+  cross?: boolean;
+}
+
+/** The standard configurations: each schedule on its own model, then two cross pairings. */
+export const EXPERIMENTS: readonly ExperimentSpec[] = [
+  { id: "raster", model: "raster", schedule: "raster", label: "raster 1x", short: "raster" },
+  { id: "par4", model: "par4", schedule: "par4", label: "PAR-4x", short: "PAR-4x" },
+  { id: "par16", model: "par16", schedule: "par16", label: "PAR-16x", short: "PAR-16x" },
+  {
+    id: "raster4",
+    model: "raster4",
+    schedule: "raster4",
+    label: "raster groups of 4",
+    short: "raster4",
+  },
+  {
+    id: "par4-causal",
+    model: "par4-causal",
+    schedule: "par4-causal",
+    label: "PAR-4x causal",
+    short: "causal",
+  },
+  {
+    id: "par4-noinit",
+    model: "par4-noinit",
+    schedule: "par4-noinit",
+    label: "PAR-4x no init",
+    short: "no init",
+  },
+  {
+    id: "par4-model-causal",
+    model: "par4",
+    schedule: "par4-causal",
+    label: "par4 model, causal inference",
+    short: "par4 m./causal",
+    cross: true,
+  },
+  {
+    id: "par4-model-raster4",
+    model: "par4",
+    schedule: "raster4",
+    label: "par4 model, raster-4 inference",
+    short: "par4 m./raster4",
+    cross: true,
+  },
+];
+
+/** Settings of a run (see {@link DEFAULT_SETTINGS} and {@link QUICK_SETTINGS}). */
+export interface ExperimentSettings {
+  /** Pictures sampled per class (classes in order, `perClass` each). */
+  perClass: number;
+  /** Seed of the sampling uniforms (image i always gets the same numbers). */
+  seed: number;
+  /** Images per sampling batch (throughput timing). */
+  batchSize: number;
+  /** Pictures sampled one at a time per timing round for the batch-1 latency; 0 skips it. */
+  latencyImages: number;
+  /**
+   * Timing rounds: latency = the lowest per-round median of `latencyImages` single pictures,
+   * throughput = the best round's batch. Timing only, so not part of the fingerprint.
+   */
+  timingRounds: number;
+  /** Val grids teacher-forced for the NLL (`null`: the whole val split). */
+  nllGrids: number | null;
+  /** Real train grids per class in the metrics reference (class-balanced, seeded). */
+  referencePerClass: number;
+  /** KID subsets. */
+  kidSubsets: number;
+  /** Bootstrap resamples for the Fréchet distance's std (0 skips it). */
+  bootstrap: number;
+  /** Samples per class shown in each configuration's mosaic. */
+  mosaicPerClass: number;
+  /** Guidance scale; `null` takes each model manifest's default. */
+  cfgScale: number | null;
+}
+
+/** Settings of the full run (`deno task analyze`). */
+export const DEFAULT_SETTINGS: ExperimentSettings = {
+  perClass: 32,
+  seed: 0,
+  batchSize: 8,
+  latencyImages: 3,
+  timingRounds: 5,
+  nllGrids: null,
+  referencePerClass: 146,
+  kidSubsets: 100,
+  bootstrap: 50,
+  mosaicPerClass: 8,
+  cfgScale: null,
+};
+
+/** Settings of quick mode (CI): a few pictures, a few val grids, a small reference. */
+export const QUICK_SETTINGS: ExperimentSettings = {
+  perClass: 1,
+  seed: 0,
+  batchSize: 8,
+  latencyImages: 1,
+  timingRounds: 1,
+  nllGrids: 8,
+  referencePerClass: 12,
+  kidSubsets: 10,
+  bootstrap: 5,
+  mosaicPerClass: 1,
+  cfgScale: null,
+};
+
+/** Options of {@link runExperiments}. */
+export interface ExperimentOptions extends Partial<ExperimentSettings> {
+  /** Output folder (one subfolder per configuration plus `experiments.json`). */
+  outDir: string;
+  /** Folder with the model manifests (default: the repository's fixtures/models). */
+  modelsDir?: string;
+  /** Model name prefixes in order of preference (default `emoji-`, then `tiny-`). */
+  prefixes?: string[];
+  /** Which configurations (default: all of {@link EXPERIMENTS}). */
+  configs?: readonly ExperimentSpec[];
+  /** Backend (default `cpu`). */
+  backend?: Backend;
+  /** Intra-op threads of the model runtime (default: the runtime's choice). */
+  threads?: number;
+  /** Redo finished configurations. */
+  force?: boolean;
+  /** Time all configurations again (e.g. on a quieter machine), keeping samples and scores. */
+  retime?: boolean;
+  /** Progress bars on stderr (default true). */
+  progress?: boolean;
+  /** Where status lines go (default console.log). */
+  log?: (line: string) => void;
+}
+
+/** Quality numbers of one sample set (a subset of `SampleMetrics`, rounded). */
+export interface QualityNumbers {
+  /** Number of grids scored. */
+  n: number;
+  /** Fréchet distance of emoji-classifier features against the reference (lower is better). */
+  frechet: number;
+  /** Bootstrap std of the Fréchet distance (generated side resampled); 0 when not computed. */
+  frechetStd: number;
+  /** KID mean and std over subsets. */
+  kid: { mean: number; std: number };
+  /** Fraction classified as their conditioning class. */
+  classAccuracy: number;
+  /** Mean per-class accuracy. */
+  classBalancedAccuracy: number;
+  /** Neighbour-pair Jensen-Shannon divergence (bits) against the reference. */
+  pairJS: { horizontal: number; vertical: number };
+}
+
+/** Everything measured for one configuration (`<id>/result.json`). */
+export interface ExperimentResult {
+  /** The configuration. */
+  spec: ExperimentSpec;
+  /** Model name and file that ran. */
+  model: { name: string; file: string; sha256: string; parameters: string };
+  /** Steps of the schedule. */
+  steps: number;
+  /** Pictures sampled. */
+  images: number;
+  /** Backend string reported by the model. */
+  backend: string;
+  /** Sampling settings that ran. */
+  sampling: { cfgScale: number; cfgInterval: number | null; temperature: number; seed: number };
+  /** Wall seconds per image of the best timed batch of `batchSize` images (throughput). */
+  secondsPerImage: number | null;
+  /** Images per batch of the throughput run. */
+  batchSize: number;
+  /** Median wall seconds of one image sampled alone (latency, the paper's time); null: skipped. */
+  latencySeconds: number | null;
+  /** Share of the timed batch's wall time spent inside the model runtime. */
+  modelShare: number;
+  /** When the timing was taken, the load average before it, and its settings key. */
+  timing?: { at: string; loadAverage: number; key: string };
+  /** Quality of the samples. */
+  quality: QualityNumbers;
+  /** Teacher-forced val NLL under the schedule (nats per token). */
+  valNll: { grids: number; nats: number };
+  /** Mosaic file, relative to the configuration's folder. */
+  mosaic: string;
+  /** Settings fingerprint (a rerun with another one redoes this configuration). */
+  fingerprint: string;
+}
+
+/** A result row with the speed-ups against raster 1x filled in. */
+export interface ExperimentRow extends ExperimentResult {
+  /** Latency of raster 1x over this latency (null without both). */
+  speedupLatency: number | null;
+  /** Throughput seconds per image of raster 1x over this one. */
+  speedupThroughput: number | null;
+}
+
+/** The real-data floor: held-out val grids scored like the samples. */
+export interface FloorResult {
+  /** What was scored. */
+  what: string;
+  /** Quality numbers (no NLL, no timing). */
+  quality: QualityNumbers;
+  /** Settings fingerprint. */
+  fingerprint: string;
+}
+
+/** What {@link runExperiments} returns and writes to `experiments.json`. */
+export interface ExperimentsSummary {
+  /** Machine, cores, runtime. */
+  machine: string;
+  /** Backend flag. */
+  backend: Backend;
+  /** Backend string the models reported. */
+  backendDetail: string;
+  /** Settings of the run. */
+  settings: ExperimentSettings;
+  /** Models that ran, by configuration. */
+  models: Record<string, string>;
+  /** Reference: which real grids the samples are compared with. */
+  reference: string;
+  /** The floor row. */
+  floor: FloorResult;
+  /** One row per configuration, in the order run. */
+  rows: ExperimentRow[];
+  /** Configurations skipped because no model exists for them. */
+  missing: string[];
+  /** Seconds of this call (resumed work is not counted). */
+  seconds: number;
+}
+
+/**
+ * The manifest path of a configuration's model: the first prefix whose `<prefix><config>.json`
+ * exists (default `emoji-` before `tiny-`), or null.
+ * @example
+ * await findModel("fixtures/models", "par4"); // "fixtures/models/emoji-par4.json" once trained
+ */
+export async function findModel(
+  dir: string,
+  config: string,
+  prefixes: readonly string[] = ["emoji-", "tiny-"],
+): Promise<string | null> {
+  for (const prefix of prefixes) {
+    const path = `${dir.replace(/\/$/, "")}/${prefix}${config}.json`;
+    try {
+      await Deno.stat(path);
+      return path;
+    } catch {
+      // next prefix
+    }
+  }
+  return null;
+}
+
+/** Read a JSON file, or null when it is missing or unreadable. */
+async function readJson<T>(path: string): Promise<T | null> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path)) as T;
+  } catch {
+    return null;
+  }
+}
+
+const r4 = (x: number) => Number(x.toPrecision(6));
+
+function qualityNumbers(m: SampleMetrics, frechetStd: number): QualityNumbers {
+  return {
+    n: m.n,
+    frechet: r4(m.frechet),
+    frechetStd: r4(frechetStd),
+    kid: { mean: r4(m.kid.mean), std: r4(m.kid.std) },
+    classAccuracy: r4(m.classAccuracy),
+    classBalancedAccuracy: r4(m.classBalancedAccuracy),
+    pairJS: { horizontal: r4(m.pairJS.horizontal), vertical: r4(m.pairJS.vertical) },
+  };
+}
+
+/** Up to `perClass` rows of each class, seeded, in class order; returns row indices. */
+export function balancedRows(
+  labels: ArrayLike<number>,
+  numClasses: number,
+  perClass: number,
+  seed: number,
+): number[] {
+  const byClass: number[][] = Array.from({ length: numClasses }, () => []);
+  for (let i = 0; i < labels.length; i++) byClass[labels[i]].push(i);
+  const rng = new Rng(seed);
+  return byClass.flatMap((rows) => rng.shuffle(rows).slice(0, perClass).sort((a, b) => a - b));
+}
+
+function gather(
+  ds: { tokens: Uint16Array; labels: Uint8Array; height: number; width: number },
+  rows: number[],
+) {
+  const cells = ds.height * ds.width;
+  const tokens = new Uint16Array(rows.length * cells);
+  rows.forEach((r, i) => tokens.set(ds.tokens.subarray(r * cells, (r + 1) * cells), i * cells));
+  return {
+    n: rows.length,
+    height: ds.height,
+    width: ds.width,
+    tokens,
+    labels: Uint8Array.from(rows, (r) => ds.labels[r]),
+  };
+}
+
+/** Count parameters roughly from the manifest geometry (for the report only). */
+function parameterLabel(m: ARModel["manifest"]): string {
+  const prov = m.provenance as Record<string, unknown> | undefined;
+  const p = prov?.parameters;
+  if (typeof p === "number") {
+    return p >= 1e6 ? `${(p / 1e6).toFixed(2)}M` : `${Math.round(p / 1e3)}k`;
+  }
+  return `${m.layers} layers, width ${m.dim}`;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const k = Math.floor(s.length / 2);
+  return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
+}
+
+/** Shared, loaded once per run: data, tokenizer, classifier, reference. */
+interface Context {
+  tokenizer: Awaited<ReturnType<typeof loadPatchTokenizer>>;
+  classifier: Awaited<ReturnType<typeof loadEmojiClassifier>>;
+  reference: MetricsReference;
+  referenceLabel: string;
+  val: Awaited<ReturnType<typeof loadEmojiDataset>>;
+  nllSet: ReturnType<typeof gather>;
+}
+
+async function loadContext(s: ExperimentSettings): Promise<Context> {
+  const [train, val, tokenizer, classifier] = await Promise.all([
+    loadEmojiDataset("train"),
+    loadEmojiDataset("val"),
+    loadPatchTokenizer(),
+    loadEmojiClassifier(),
+  ]);
+  const C = train.classNames.length;
+  // Class-balanced reference: the samples are class-balanced, so the real side must be too,
+  // or every configuration would pay for the class mix (train is 61% People & Body).
+  const refRows = balancedRows(train.labels, C, s.referencePerClass, s.seed);
+  const refGrids = gather(train, refRows);
+  const reference = await prepareReference(refGrids, tokenizer, classifier);
+  const nllRows = s.nllGrids === null
+    ? Array.from({ length: val.n }, (_, i) => i)
+    : new Rng(s.seed + 1).shuffle(Array.from({ length: val.n }, (_, i) => i))
+      .slice(0, s.nllGrids).sort((a, b) => a - b);
+  return {
+    tokenizer,
+    classifier,
+    reference,
+    referenceLabel:
+      `${refRows.length} train grids, up to ${s.referencePerClass} per class (seed ${s.seed})`,
+    val,
+    nllSet: gather(val, nllRows),
+  };
+}
+
+async function score(
+  ctx: Context,
+  grids: { n: number; height: number; width: number; tokens: ArrayLike<number> },
+  labels: ArrayLike<number>,
+  s: ExperimentSettings,
+): Promise<QualityNumbers> {
+  const generated = { ...grids, tokens: Uint16Array.from(grids.tokens) };
+  const m = await evaluateSamples({
+    generated,
+    labels,
+    real: ctx.reference,
+    tokenizer: ctx.tokenizer,
+    classifier: ctx.classifier,
+    kid: { subsets: s.kidSubsets, subsetSize: 1000, seed: s.seed },
+  });
+  return qualityNumbers(m, await bootstrapFrechetStd(ctx, generated, s));
+}
+
+/**
+ * Spread of the Fréchet distance from the finite sample: resample the generated pictures' features
+ * with replacement `s.bootstrap` times (seeded) and take the std of the distances. Tells which
+ * differences between configurations are larger than the sampling noise.
+ */
+async function bootstrapFrechetStd(
+  ctx: Context,
+  generated: { n: number; height: number; width: number; tokens: Uint16Array },
+  s: ExperimentSettings,
+): Promise<number> {
+  if (s.bootstrap < 2) return 0;
+  const features = await ctx.classifier.features(await ctx.tokenizer.decode(generated));
+  const { n, d } = features;
+  const rng = new Rng(s.seed + 17);
+  const values: number[] = [];
+  const data = new Float64Array(n * d);
+  for (let b = 0; b < s.bootstrap; b++) {
+    for (let i = 0; i < n; i++) {
+      const r = rng.int(n);
+      data.set(features.data.subarray(r * d, (r + 1) * d), i * d);
+    }
+    values.push(frechetFromStats(featureStats({ n, d, data }), ctx.reference.stats).distance);
+  }
+  const mean = values.reduce((a, x) => a + x, 0) / values.length;
+  return Math.sqrt(values.reduce((a, x) => a + (x - mean) ** 2, 0) / (values.length - 1));
+}
+
+interface SamplingRecord {
+  fingerprint: string;
+  images: number;
+  steps: number;
+  backend: string;
+  sampling: ExperimentResult["sampling"];
+}
+
+/** The timing fields of a result. */
+type Timing = Pick<
+  ExperimentResult,
+  "secondsPerImage" | "latencySeconds" | "modelShare" | "timing"
+>;
+
+/** One timing round of one configuration: median single-picture seconds and one batch. */
+async function timingRound(
+  model: ARModel,
+  schedule: Schedule,
+  s: ExperimentSettings,
+  cfgScale: number,
+  round: number,
+): Promise<{ single: number | null; batch: { seconds: number; modelSeconds: number } }> {
+  const C = model.manifest.numClasses;
+  const single: number[] = [];
+  for (let i = 0; i < s.latencyImages; i++) {
+    const one = await sample(model, {
+      schedule,
+      classes: [i % C],
+      cfgScale,
+      seed: s.seed + 1_000_003 + i,
+      onWarning: () => {},
+    });
+    single.push(one.seconds);
+  }
+  const batch = await sample(model, {
+    schedule,
+    classes: Array.from({ length: s.batchSize }, (_, i) => i % C),
+    cfgScale,
+    seed: s.seed + 2_000_003 + round,
+    onWarning: () => {},
+  });
+  return { single: single.length ? median(single) : null, batch };
+}
+
+/**
+ * Time every configuration in round-robin: all models loaded, one warm-up round, then
+ * `timingRounds` rounds that each visit every configuration (a few single pictures, then one
+ * batch). Latency: a configuration's best round median; throughput: its best batch. Other jobs
+ * on a shared machine and the JavaScript engine's warm-up only ever add time, and the
+ * round-robin spreads them over all configurations alike, so the ratios (speed-ups) hold up.
+ */
+async function timeAll(
+  items: { spec: ExperimentSpec; path: string; result: ExperimentResult }[],
+  s: ExperimentSettings,
+  o: { backend: Backend; threads?: number; progress: boolean },
+  key: string,
+): Promise<ExperimentResult[]> {
+  const loaded: { model: ARModel; schedule: Schedule; cfgScale: number }[] = [];
+  try {
+    for (const it of items) {
+      const model = await BACKENDS[o.backend](it.path, o.threads);
+      loaded.push({
+        model,
+        schedule: scheduleByName(model.manifest.grid, it.spec.schedule),
+        cfgScale: it.result.sampling.cfgScale,
+      });
+    }
+    const loadAverage = Deno.loadavg()[0];
+    const rounds = Math.max(1, s.timingRounds);
+    const bar = o.progress
+      ? progress("timing (round-robin)", (rounds + 1) * items.length)
+      : { update() {}, stop() {} };
+    const medians: number[][] = items.map(() => []);
+    const best = items.map(() => ({ seconds: Infinity, modelSeconds: 0 }));
+    for (let round = 0; round <= rounds; round++) {
+      for (const [k, l] of loaded.entries()) {
+        const t = await timingRound(l.model, l.schedule, s, l.cfgScale, round);
+        bar.update(round * items.length + k + 1);
+        if (round === 0) continue; // warm-up round
+        if (t.single !== null) medians[k].push(t.single);
+        if (t.batch.seconds < best[k].seconds) best[k] = t.batch;
+      }
+    }
+    bar.stop();
+    const at = new Date().toISOString();
+    return items.map((it, k): ExperimentResult => ({
+      ...it.result,
+      latencySeconds: medians[k].length ? r4(Math.min(...medians[k])) : null,
+      secondsPerImage: r4(best[k].seconds / s.batchSize),
+      modelShare: r4(best[k].modelSeconds / best[k].seconds),
+      timing: { at, loadAverage: r4(loadAverage), key },
+    }));
+  } finally {
+    for (const l of loaded) await l.model.dispose();
+  }
+}
+
+/** Sample (or reuse) one configuration's tokens. */
+async function sampleStage(
+  dir: string,
+  model: ARModel,
+  schedule: Schedule,
+  spec: ExperimentSpec,
+  s: ExperimentSettings,
+  fingerprint: string,
+  opts: { force: boolean; progress: boolean; log: (l: string) => void },
+): Promise<{ record: SamplingRecord; tokens: Uint16Array; labels: Uint8Array }> {
+  const m = model.manifest;
+  const classes = Array.from(
+    { length: m.numClasses * s.perClass },
+    (_, i) => Math.floor(i / s.perClass),
+  );
+  const done = opts.force ? null : await readJson<SamplingRecord>(`${dir}/sampling.json`);
+  if (done && done.fingerprint === fingerprint) {
+    try {
+      const grids = await loadTokenFile(`${dir}/tokens.npy`, {
+        vocabSize: m.vocabSize,
+        height: schedule.grid.height,
+        width: schedule.grid.width,
+      });
+      const labels = await loadLabelFile(`${dir}/labels.npy`, {
+        n: grids.n,
+        numClasses: m.numClasses,
+      });
+      if (grids.n === classes.length) {
+        opts.log(`  ${spec.id}: samples found, reusing them`);
+        return { record: done, tokens: grids.tokens, labels };
+      }
+    } catch {
+      // damaged or missing: sample again
+    }
+  }
+  const cfgScale = s.cfgScale ?? m.sampling.cfgScale;
+  const bar = opts.progress
+    ? progress(`sampling ${spec.id}`, classes.length)
+    : { update() {}, stop() {} };
+  const warnings: string[] = [];
+  const run = await sampleMany(model, {
+    schedule,
+    classes,
+    cfgScale,
+    seed: s.seed,
+    batchSize: s.batchSize,
+    onProgress: (n) => bar.update(n),
+    onWarning: (w) => warnings.push(w),
+  });
+  bar.stop();
+  if (warnings.length && !spec.cross) opts.log(`  warning: ${warnings[0]}`);
+  const tokens = Uint16Array.from(run.tokens);
+  const labels = Uint8Array.from(classes);
+  const { height, width } = schedule.grid;
+  await writeFileAtomic(
+    `${dir}/tokens.npy`,
+    encodeNpy({ dtype: "uint16", shape: [classes.length, height, width], data: tokens }, false),
+  );
+  await writeFileAtomic(
+    `${dir}/labels.npy`,
+    encodeNpy({ dtype: "uint8", shape: [classes.length], data: labels }, false),
+  );
+  const record: SamplingRecord = {
+    fingerprint,
+    images: classes.length,
+    steps: schedule.steps.length,
+    backend: model.backend,
+    sampling: {
+      cfgScale,
+      cfgInterval: m.sampling.cfgInterval,
+      temperature: m.sampling.temperature,
+      seed: s.seed,
+    },
+  };
+  await writeFileAtomic(`${dir}/sampling.json`, JSON.stringify(record, null, 1));
+  return { record, tokens, labels };
+}
+
+/** Run (or resume) one configuration; null when no model exists for it. */
+async function runOne(
+  spec: ExperimentSpec,
+  modelPath: string,
+  ctx: Context,
+  s: ExperimentSettings,
+  o:
+    & Required<
+      Pick<ExperimentOptions, "outDir" | "backend" | "force" | "progress" | "log">
+    >
+    & {
+      threads?: number;
+    },
+): Promise<ExperimentResult> {
+  const dir = `${o.outDir}/${spec.id}`;
+  const model = await BACKENDS[o.backend](modelPath, o.threads);
+  try {
+    const m = model.manifest;
+    const schedule = scheduleByName(m.grid, spec.schedule);
+    const sampleKey = JSON.stringify({
+      model: m.name,
+      sha256: m.sha256,
+      schedule: spec.schedule,
+      backend: o.backend,
+      perClass: s.perClass,
+      seed: s.seed,
+      batchSize: s.batchSize,
+      latencyImages: s.latencyImages,
+      cfgScale: s.cfgScale,
+    });
+    const fingerprint = JSON.stringify({
+      sampling: sampleKey,
+      nllGrids: s.nllGrids,
+      referencePerClass: s.referencePerClass,
+      kidSubsets: s.kidSubsets,
+      bootstrap: s.bootstrap,
+      mosaicPerClass: s.mosaicPerClass,
+    });
+    const done = o.force ? null : await readJson<ExperimentResult>(`${dir}/result.json`);
+    if (done && done.fingerprint === fingerprint) {
+      o.log(`  ${spec.id}: finished before (${dir}/result.json), skipped`);
+      return done;
+    }
+    const { record, tokens, labels } = await sampleStage(
+      dir,
+      model,
+      schedule,
+      spec,
+      s,
+      sampleKey,
+      o,
+    );
+    const { height, width } = schedule.grid;
+    const n = record.images;
+    const quality = await score(ctx, { n, height, width, tokens }, labels, s);
+    // Val NLL under the schedule: how well the model predicts held-out grids in this order.
+    const bar = o.progress
+      ? progress(`teacher forcing ${spec.id}`, ctx.nllSet.n)
+      : { update() {}, stop() {} };
+    const tf = await teacherForce(model, schedule, ctx.nllSet.tokens, ctx.nllSet.labels, {
+      batchSize: 16,
+      onProgress: (k) => bar.update(k),
+      onWarning: () => {},
+    });
+    bar.stop();
+    const nats = tf.nll.reduce((a, x) => a + x, 0) / tf.nll.length;
+    // Mosaic: one row per class, the first `mosaicPerClass` samples of each.
+    const k = Math.min(s.mosaicPerClass, s.perClass);
+    const cells = height * width;
+    const shown = new Uint16Array(m.numClasses * k * cells);
+    for (let c = 0; c < m.numClasses; c++) {
+      for (let j = 0; j < k; j++) {
+        const src = (c * s.perClass + j) * cells;
+        shown.set(tokens.subarray(src, src + cells), (c * k + j) * cells);
+      }
+    }
+    const png = await tokensToMosaic(
+      { n: m.numClasses * k, height, width, tokens: shown },
+      ctx.tokenizer,
+      { cols: k, scale: 2 },
+    );
+    await writeFileAtomic(`${dir}/samples.png`, png);
+    const result: ExperimentResult = {
+      spec,
+      model: {
+        name: m.name,
+        file: modelPath.split("/").at(-1)!,
+        sha256: m.sha256,
+        parameters: parameterLabel(m),
+      },
+      steps: record.steps,
+      images: n,
+      backend: record.backend,
+      sampling: record.sampling,
+      // Filled by the timing phase (timeAll), after every configuration is sampled.
+      secondsPerImage: null,
+      batchSize: s.batchSize,
+      latencySeconds: null,
+      modelShare: 0,
+      quality,
+      valNll: { grids: ctx.nllSet.n, nats: r4(nats) },
+      mosaic: "samples.png",
+      fingerprint,
+    };
+    await writeFileAtomic(`${dir}/result.json`, JSON.stringify(result, null, 1));
+    return result;
+  } finally {
+    await model.dispose();
+  }
+}
+
+/** Fill the speed-ups against the raster 1x row (when it ran). */
+export function withSpeedups(results: ExperimentResult[]): ExperimentRow[] {
+  const base = results.find((r) => r.spec.id === "raster");
+  return results.map((r) => ({
+    ...r,
+    speedupLatency: base?.latencySeconds && r.latencySeconds
+      ? r4(base.latencySeconds / r.latencySeconds)
+      : null,
+    speedupThroughput: base?.secondsPerImage && r.secondsPerImage
+      ? r4(base.secondsPerImage / r.secondsPerImage)
+      : null,
+  }));
+}
+
+/**
+ * Run (or resume) the experiments and write `experiments.json` into `outDir`.
+ * @example
+ * const summary = await runExperiments({ outDir: "results/experiments", ...QUICK_SETTINGS });
+ * summary.rows.map((r) => [r.spec.label, r.quality.frechet, r.latencySeconds]);
+ */
+export async function runExperiments(options: ExperimentOptions): Promise<ExperimentsSummary> {
+  const t0 = performance.now();
+  const s: ExperimentSettings = { ...DEFAULT_SETTINGS };
+  for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof ExperimentSettings)[]) {
+    if (options[key] !== undefined) (s as unknown as Record<string, unknown>)[key] = options[key];
+  }
+  if (!Number.isInteger(s.perClass) || s.perClass < 1) {
+    throw new UsageError(`perClass: ${s.perClass} is not a positive integer. Fix: e.g. 32`);
+  }
+  const backend = options.backend ?? "cpu";
+  if (!(backend in BACKENDS)) {
+    throw new UsageError(
+      `backend: "${backend}" is not one of ${BACKEND_NAMES.join(", ")}. Fix: pick one of them`,
+    );
+  }
+  const log = options.log ?? ((l: string) => console.log(l));
+  const modelsDir = options.modelsDir ?? FIXTURE_MODELS_DIR.pathname;
+  const configs = options.configs ?? EXPERIMENTS;
+  const planned: { spec: ExperimentSpec; path: string }[] = [];
+  const missing: string[] = [];
+  for (const spec of configs) {
+    const path = await findModel(modelsDir, spec.model, options.prefixes);
+    if (path) planned.push({ spec, path });
+    else missing.push(spec.id);
+  }
+  if (planned.length === 0) {
+    throw new UsageError(
+      `no model found in ${modelsDir} for ${configs.map((c) => c.model).join(", ")}. ` +
+        "Fix: pass the folder with emoji-<config>.json or tiny-<config>.json",
+    );
+  }
+  const ctx = await loadContext(s);
+  const o = {
+    outDir: options.outDir,
+    backend,
+    force: options.force ?? false,
+    progress: options.progress ?? true,
+    log,
+    threads: options.threads,
+  };
+  try {
+    // The floor: held-out real grids, class-balanced like the samples (a class with fewer val
+    // grids than perClass gives all it has).
+    const floorKey = JSON.stringify({
+      perClass: s.perClass,
+      seed: s.seed,
+      referencePerClass: s.referencePerClass,
+      kidSubsets: s.kidSubsets,
+      bootstrap: s.bootstrap,
+    });
+    let floor = o.force ? null : await readJson<FloorResult>(`${o.outDir}/floor.json`);
+    if (!floor || floor.fingerprint !== floorKey) {
+      const C = ctx.val.classNames.length;
+      const rows = balancedRows(ctx.val.labels, C, s.perClass, s.seed);
+      const g = gather(ctx.val, rows);
+      floor = {
+        what: `${g.n} real val grids (up to ${s.perClass} per class) against the reference`,
+        quality: await score(ctx, g, g.labels, s),
+        fingerprint: floorKey,
+      };
+      await writeFileAtomic(`${o.outDir}/floor.json`, JSON.stringify(floor, null, 1));
+    }
+    const results: ExperimentResult[] = [];
+    for (const [i, { spec, path }] of planned.entries()) {
+      log(`experiment ${i + 1}/${planned.length}: ${spec.label} (${path.split("/").at(-1)})`);
+      results.push(await runOne(spec, path, ctx, s, o));
+    }
+    // Timing: all configurations together, whenever one lacks a timing under these settings.
+    const timingKey = JSON.stringify({
+      backend,
+      threads: o.threads ?? null,
+      latencyImages: s.latencyImages,
+      timingRounds: s.timingRounds,
+      batchSize: s.batchSize,
+      configs: planned.map((p) => p.spec.id),
+    });
+    if (options.retime || results.some((r) => r.timing?.key !== timingKey)) {
+      log(`timing ${planned.length} configurations, ${s.timingRounds} rounds (round-robin)`);
+      const timed = await timeAll(
+        planned.map((p, k) => ({ ...p, result: results[k] })),
+        s,
+        o,
+        timingKey,
+      );
+      for (const [k, r] of timed.entries()) {
+        results[k] = r;
+        await writeFileAtomic(
+          `${o.outDir}/${r.spec.id}/result.json`,
+          JSON.stringify(r, null, 1),
+        );
+      }
+    }
+    const rows = withSpeedups(results);
+    const summary: ExperimentsSummary = {
+      machine: `${Deno.build.os}-${Deno.build.arch}, ${navigator.hardwareConcurrency} cores`,
+      backend,
+      backendDetail: [...new Set(rows.map((r) => r.backend))].join(", "),
+      settings: s,
+      models: Object.fromEntries(rows.map((r) => [r.spec.model, r.model.name])),
+      reference: ctx.referenceLabel,
+      floor,
+      rows,
+      missing,
+      seconds: r4((performance.now() - t0) / 1000),
+    };
+    await writeFileAtomic(`${o.outDir}/experiments.json`, JSON.stringify(summary, null, 1));
+    return summary;
+  } finally {
+    await ctx.classifier.release();
+  }
+}
