@@ -74,8 +74,8 @@ export function speedQualityTable(summary: ExperimentsSummary): string {
   const b = summary.settings.batchSize;
   const head = [
     "| configuration | model | steps | s/image (batch 1) | speed-up | s/image (batch " + b +
-    ") | speed-up | Fréchet | KID x 1e3 | class acc. | pair JS h / v (bits) | val NLL (nats) |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ") | speed-up | Fréchet | KID x 1e3 | class acc. | pair JS h / v (bits) | white cells | val NLL (nats) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   const rows = summary.rows.map((r) => {
     const q = r.quality;
@@ -86,8 +86,8 @@ export function speedQualityTable(summary: ExperimentsSummary): string {
     } | ${f(q.frechet)} ± ${f(q.frechetStd)} | ${f(q.kid.mean * 1e3, 1)} ± ${
       f(q.kid.std * 1e3, 1)
     } | ${f(q.classAccuracy)} | ${f(q.pairJS.horizontal, 3)} / ${f(q.pairJS.vertical, 3)} | ${
-      f(r.valNll.nats, 3)
-    } |`;
+      f(r.whiteFraction)
+    } | ${f(r.valNll.nats, 3)} |`;
   });
   const q = summary.floor.quality;
   rows.push(
@@ -95,7 +95,7 @@ export function speedQualityTable(summary: ExperimentsSummary): string {
       f(q.frechetStd)
     } | ${f(q.kid.mean * 1e3, 1)} ± ${f(q.kid.std * 1e3, 1)} | ${f(q.classAccuracy)} | ${
       f(q.pairJS.horizontal, 3)
-    } / ${f(q.pairJS.vertical, 3)} | - |`,
+    } / ${f(q.pairJS.vertical, 3)} | ${f(summary.floorWhiteFraction)} | - |`,
   );
   return [...head, ...rows].join("\n");
 }
@@ -301,7 +301,9 @@ export function experimentsMarkdown(summary: ExperimentsSummary, dir: string): s
     "Fréchet and KID: emoji-CNN features of the decoded pictures against the reference (lower is " +
     `better; Fréchet ± the std over ${s.bootstrap} bootstrap resamples of the generated side); ` +
     "class acc.: fraction the classifier puts in the conditioning class; pair JS: " +
-    "Jensen-Shannon divergence of horizontally / vertically neighbouring code pairs.",
+    "Jensen-Shannon divergence of horizontally / vertically neighbouring code pairs; white " +
+    "cells: share of plain white background codes (the amount of background drives much of the " +
+    "feature distance of pictures that are not yet emoji).",
     "",
     `![speed vs quality](${dir}/speed_quality.png)`,
     "",
@@ -375,6 +377,6 @@ export async function writeExperimentFigures(
   val.labels.forEach((l, i) => byClass[l].push(i));
   await add("real val", pick(val.tokens, (c) => byClass[c]));
   const title = `Samples, ${k} per class (classes in manifest order), steps in brackets`;
-  await saveFigure(labelledRowsFigure(rows, title, 270), `${outDir}/samples_overview`);
+  await saveFigure(labelledRowsFigure(rows, title, 270), `${outDir}/samples_overview`, 1);
   return ["speed_quality.png", "samples_overview.png"];
 }

@@ -258,6 +258,8 @@ export interface ExperimentRow extends ExperimentResult {
   speedupLatency: number | null;
   /** Throughput seconds per image of raster 1x over this one. */
   speedupThroughput: number | null;
+  /** Fraction of sampled cells that are plain white background codes (see `whiteCodes`). */
+  whiteFraction: number;
 }
 
 /** The real-data floor: held-out val grids scored like the samples. */
@@ -286,6 +288,8 @@ export interface ExperimentsSummary {
   reference: string;
   /** The floor row. */
   floor: FloorResult;
+  /** Fraction of white background cells in the floor's real grids (the samples' is per row). */
+  floorWhiteFraction: number;
   /** One row per configuration, in the order run. */
   rows: ExperimentRow[];
   /** Configurations skipped because no model exists for them. */
@@ -754,11 +758,36 @@ async function runOne(
   }
 }
 
+/**
+ * Codes whose every pixel is near white (all channels above 245): the emoji background. On
+ * weak models the share of such cells explains much of the feature distance, so it is reported.
+ */
+export function whiteCodes(codebook: ArrayLike<number>, valuesPerCode: number): Set<number> {
+  const out = new Set<number>();
+  for (let k = 0; k * valuesPerCode < codebook.length; k++) {
+    let min = Infinity;
+    for (let i = 0; i < valuesPerCode; i++) min = Math.min(min, codebook[k * valuesPerCode + i]);
+    if (min > 245) out.add(k);
+  }
+  return out;
+}
+
+/** Fraction of token ids in `tokens` that are in `codes`. */
+export function codeFraction(tokens: ArrayLike<number>, codes: Set<number>): number {
+  let n = 0;
+  for (let i = 0; i < tokens.length; i++) if (codes.has(tokens[i])) n++;
+  return tokens.length ? n / tokens.length : NaN;
+}
+
 /** Fill the speed-ups against the raster 1x row (when it ran). */
-export function withSpeedups(results: ExperimentResult[]): ExperimentRow[] {
+export function withSpeedups(
+  results: ExperimentResult[],
+  whiteFractions: number[] = [],
+): ExperimentRow[] {
   const base = results.find((r) => r.spec.id === "raster");
-  return results.map((r) => ({
+  return results.map((r, k) => ({
     ...r,
+    whiteFraction: whiteFractions[k] ?? NaN,
     speedupLatency: base?.latencySeconds && r.latencySeconds
       ? r4(base.latencySeconds / r.latencySeconds)
       : null,
@@ -866,7 +895,18 @@ export async function runExperiments(options: ExperimentOptions): Promise<Experi
         );
       }
     }
-    const rows = withSpeedups(results);
+    // Background share of the samples and of the floor's real grids (cheap: read the tokens).
+    const white = whiteCodes(ctx.tokenizer.codebook, ctx.tokenizer.downsample ** 2 * 3);
+    const whiteFractions: number[] = [];
+    for (const r of results) {
+      const grids = await loadTokenFile(`${o.outDir}/${r.spec.id}/tokens.npy`, {
+        vocabSize: ctx.tokenizer.vocabSize,
+      });
+      whiteFractions.push(r4(codeFraction(grids.tokens, white)));
+    }
+    const floorRows = balancedRows(ctx.val.labels, ctx.val.classNames.length, s.perClass, s.seed);
+    const floorWhite = r4(codeFraction(gather(ctx.val, floorRows).tokens, white));
+    const rows = withSpeedups(results, whiteFractions);
     const summary: ExperimentsSummary = {
       machine: `${Deno.build.os}-${Deno.build.arch}, ${navigator.hardwareConcurrency} cores`,
       backend,
@@ -875,6 +915,7 @@ export async function runExperiments(options: ExperimentOptions): Promise<Experi
       models: Object.fromEntries(rows.map((r) => [r.spec.model, r.model.name])),
       reference: ctx.referenceLabel,
       floor,
+      floorWhiteFraction: floorWhite,
       rows,
       missing,
       seconds: r4((performance.now() - t0) / 1000),

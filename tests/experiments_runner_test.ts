@@ -1,9 +1,11 @@
 import {
   type Backend,
   balancedRows,
+  codeFraction,
   EXPERIMENTS,
   findModel,
   runExperiments,
+  whiteCodes,
   withSpeedups,
 } from "../analysis/experiments.ts";
 import {
@@ -46,6 +48,8 @@ Deno.test("experiments: every stage on tiny models, then a rerun skips finished 
     // No raster row in this run, so no speed-up.
     assertEquals(par16.speedupLatency, null);
     assertEquals(first.floor.quality.n, 9);
+    assert(par16.whiteFraction >= 0 && par16.whiteFraction <= 1, `${par16.whiteFraction}`);
+    assert(first.floorWhiteFraction > 0.1, "real emoji have white background");
     for (const f of ["tokens.npy", "labels.npy", "sampling.json", "result.json", "samples.png"]) {
       await Deno.stat(`${out}/par16/${f}`);
     }
@@ -141,4 +145,12 @@ Deno.test("experiments: balanced rows take up to N per class, seeded", () => {
   assertEquals(rows.map((r) => labels[r]), [0, 0, 1, 1, 2, 2]);
   assertEquals(balancedRows(labels, 3, 2, 5), rows);
   assertEquals(balancedRows(labels, 4, 9, 1).length, labels.length);
+});
+
+Deno.test("experiments: white background codes and their share", () => {
+  // Three codes of 2 values each: white, near-white but one dark channel, white.
+  const book = [250, 255, 250, 100, 246, 247];
+  const white = whiteCodes(book, 2);
+  assertEquals([...white], [0, 2]);
+  assertEquals(codeFraction([0, 1, 2, 1], white), 0.5);
 });
