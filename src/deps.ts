@@ -25,6 +25,17 @@ export function loadOrtNode(): Promise<OrtNode> {
   // deno-lint-ignore no-import-prefix
   return ortNode ??= import("npm:onnxruntime-node@1.30.0");
 }
+/**
+ * File URL of the folder holding onnxruntime-node's native binding and libraries for this
+ * platform (where its install script would put the CUDA provider libraries).
+ */
+export function ortNodeBinaryDir(): URL {
+  const index = import.meta.resolve("npm:onnxruntime-node@1.30.0");
+  return new URL(
+    `../bin/napi-v6/${Deno.build.os}/${Deno.build.arch === "x86_64" ? "x64" : "arm64"}/`,
+    index,
+  );
+}
 export { default as cliProgress } from "npm:cli-progress@3.12.0";
 export { gunzipSync, gzipSync } from "npm:fflate@0.8.3";
 export { EigenvalueDecomposition, Matrix } from "npm:ml-matrix@6.15.1";

@@ -81,7 +81,11 @@ if (f16Blocked) {
       }
       assert(message.includes("shader-f16") && message.includes("Fix:"), message);
       const auto = await loadModel(modelPath("par4"), { backend: "auto" });
-      assertEquals(auto.backend, "onnxruntime-node cpu");
+      try {
+        assertEquals(auto.backend, "onnxruntime-node cpu");
+      } finally {
+        await auto.dispose();
+      }
     },
   });
 }
@@ -146,22 +150,33 @@ function maxScaledDiff(a: Float32Array, b: Float32Array): number {
   return worst;
 }
 
-const models = new Map<string, { cpu: ARModel; gpu: ARModel }>();
-async function pair(config: string) {
-  let p = models.get(config);
-  if (!p) {
-    p = {
-      cpu: await loadModel(modelPath(config), { backend: "cpu", threads: 1 }),
-      gpu: await loadModel(modelPath(config), { backend: "webgpu" }),
-    };
-    models.set(config, p);
+/**
+ * Load `config` on both backends, run `fn`, then release both sessions (also when `fn` throws):
+ * a session left alive when the test process exits races the runtimes' own teardown.
+ */
+async function withPair<T>(
+  config: string,
+  fn: (p: { cpu: ARModel; gpu: ARModel }) => Promise<T>,
+): Promise<T> {
+  const cpu = await loadModel(modelPath(config), { backend: "cpu", threads: 1 });
+  try {
+    const gpu = await loadModel(modelPath(config), { backend: "webgpu" });
+    try {
+      return await fn({ cpu, gpu });
+    } finally {
+      await gpu.dispose();
+    }
+  } finally {
+    await cpu.dispose();
   }
-  return p;
 }
 
 /** Run `sample()` on both backends with the same uniforms; compare what was fed and returned. */
-async function compareSampling(config: string, stopAfter: number) {
-  const { cpu, gpu } = await pair(config);
+function compareSampling(config: string, stopAfter: number) {
+  return withPair(config, ({ cpu, gpu }) => compareWith(config, stopAfter, cpu, gpu));
+}
+
+async function compareWith(config: string, stopAfter: number, cpu: ARModel, gpu: ARModel) {
   const schedule = scheduleByName(makeGrid(24, 24), config);
   const opts = { schedule, classes: [1], cfgScale: 2, seed: 11, onWarning: () => {} };
   const runs: { rec: Recorder; tokens?: Int32Array }[] = [];
@@ -210,32 +225,33 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const { cpu, gpu } = await pair("par4");
-    // Record 7 steps of inputs (4 single steps, then 4-cell groups with transition slots).
-    const rec = new Recorder(cpu, 7);
-    const schedule = scheduleByName(makeGrid(24, 24), "par4");
-    await sample(rec, { schedule, classes: [0, 2], cfgScale: 2, seed: 3, onWarning: () => {} })
-      .catch((err) => {
-        if (!(err instanceof StopAfter)) throw err;
-      });
-    const steps = rec.inputs;
-    const cache = gpu.newCache(steps[0].batch);
-    const first: Float32Array[] = [];
-    for (const s of steps) first.push((await gpu.step(cache, s)).logits.slice());
-    // Keep steps 0..3 (their slots), then replay steps 4..6.
-    const kept = steps.slice(0, 4).reduce((n, s) => n + s.length, 0);
-    gpu.truncate(cache, kept);
-    assertEquals(cache.length, kept);
-    for (let s = 4; s < steps.length; s++) {
-      const again = (await gpu.step(cache, steps[s])).logits;
-      assert(maxScaledDiff(first[s], again) <= TOL, `step ${s} after truncate`);
-      assert(maxScaledDiff(rec.logits[s], again) <= TOL, `step ${s} against cpu`);
-    }
-    gpu.truncate(cache, 0);
-    const restart = (await gpu.step(cache, steps[0])).logits;
-    assert(maxScaledDiff(first[0], restart) <= TOL, "step 0 after truncate to 0");
-    (gpu as WebGpuModel).releaseCache(cache);
-    assertEquals(cache.length, 0);
+    await withPair("par4", async ({ cpu, gpu }) => {
+      // Record 7 steps of inputs (4 single steps, then 4-cell groups with transition slots).
+      const rec = new Recorder(cpu, 7);
+      const schedule = scheduleByName(makeGrid(24, 24), "par4");
+      await sample(rec, { schedule, classes: [0, 2], cfgScale: 2, seed: 3, onWarning: () => {} })
+        .catch((err) => {
+          if (!(err instanceof StopAfter)) throw err;
+        });
+      const steps = rec.inputs;
+      const cache = gpu.newCache(steps[0].batch);
+      const first: Float32Array[] = [];
+      for (const s of steps) first.push((await gpu.step(cache, s)).logits.slice());
+      // Keep steps 0..3 (their slots), then replay steps 4..6.
+      const kept = steps.slice(0, 4).reduce((n, s) => n + s.length, 0);
+      gpu.truncate(cache, kept);
+      assertEquals(cache.length, kept);
+      for (let s = 4; s < steps.length; s++) {
+        const again = (await gpu.step(cache, steps[s])).logits;
+        assert(maxScaledDiff(first[s], again) <= TOL, `step ${s} after truncate`);
+        assert(maxScaledDiff(rec.logits[s], again) <= TOL, `step ${s} against cpu`);
+      }
+      gpu.truncate(cache, 0);
+      const restart = (await gpu.step(cache, steps[0])).logits;
+      assert(maxScaledDiff(first[0], restart) <= TOL, "step 0 after truncate to 0");
+      (gpu as WebGpuModel).releaseCache(cache);
+      assertEquals(cache.length, 0);
+    });
   },
 });
 
@@ -245,15 +261,20 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const { cpu, gpu } = await pair("par4");
-    assertEquals(cpu.backend, "onnxruntime-node cpu");
-    assert(gpu instanceof WebGpuModel);
-    assert(gpu.backend.startsWith("onnxruntime-web webgpu ("), gpu.backend);
-    assert(gpu.backend.includes(adapter!.name), gpu.backend);
+    await withPair("par4", ({ cpu, gpu }) => {
+      assertEquals(cpu.backend, "onnxruntime-node cpu");
+      assert(gpu instanceof WebGpuModel);
+      assert(gpu.backend.startsWith("onnxruntime-web webgpu ("), gpu.backend);
+      assert(gpu.backend.includes(adapter!.name), gpu.backend);
+      return Promise.resolve();
+    });
     const auto = await loadModel(modelPath("par4"), { backend: "auto" });
-    const expected = (await resolveAutoBackend()).backend;
-    assert(auto.backend.includes(expected === "webgpu" ? "webgpu" : "cpu"), auto.backend);
-    if (expected === "webgpu") await auto.dispose();
+    try {
+      const expected = (await resolveAutoBackend()).backend;
+      assert(auto.backend.includes(expected === "webgpu" ? "webgpu" : "cpu"), auto.backend);
+    } finally {
+      await auto.dispose();
+    }
     let message = "";
     try {
       await loadModel(modelPath("par4"), { backend: "metal" as "cpu" });

@@ -13,7 +13,13 @@ export {
   parseModelManifest,
   transitionTokenId,
 } from "./manifest.ts";
-export { cudaAvailable, loadManifest, loadOnnxModel, type OnnxLoadOptions } from "./onnx_node.ts";
+export {
+  cudaAvailable,
+  loadManifest,
+  loadOnnxModel,
+  missingCudaLibraries,
+  type OnnxLoadOptions,
+} from "./onnx_node.ts";
 export { loadModelTokenizer } from "./tokenizer.ts";
 export { FIXTURE_MODELS_DIR, fixtureModel } from "./fixtures.ts";
 export {

@@ -4,7 +4,7 @@
  * installed onnxruntime-node has that provider).
  * @module
  */
-import { loadOrtNode, type OrtNode, type OrtNodeTypes } from "../deps.ts";
+import { loadOrtNode, type OrtNode, ortNodeBinaryDir, type OrtNodeTypes } from "../deps.ts";
 import type { ARModel, KVCache, StepInputs, StepOutput } from "./ar_model.ts";
 import { stepFeeds, type TensorConstructor } from "./feeds.ts";
 import { ManifestError, type ModelManifest, parseModelManifest } from "./manifest.ts";
@@ -94,17 +94,38 @@ export async function loadManifest(
   return { manifest: parseModelManifest(json, url.pathname.split("/").at(-1)!), url };
 }
 
+/** The provider libraries CUDA needs beside onnxruntime-node's binding (Linux). */
+const CUDA_LIBRARIES = ["libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"];
+
 /**
- * True when the installed onnxruntime-node lists the CUDA execution provider as bundled. A
- * listed but unbundled provider still needs its shared libraries, which npm's install script
- * downloads and Deno skips; {@link loadOnnxModel} reports that case clearly.
+ * The CUDA provider libraries missing from onnxruntime-node's binary folder (empty when all are
+ * there). npm's install script downloads them; Deno skips install scripts.
+ */
+export function missingCudaLibraries(): string[] {
+  let dir: URL;
+  try {
+    dir = ortNodeBinaryDir();
+  } catch {
+    return CUDA_LIBRARIES;
+  }
+  return CUDA_LIBRARIES.filter((name) => {
+    try {
+      return !Deno.statSync(new URL(name, dir)).isFile;
+    } catch {
+      return true;
+    }
+  });
+}
+
+/**
+ * True when the installed onnxruntime-node can run the CUDA execution provider: it lists CUDA
+ * and the provider libraries are on disk.
  */
 export async function cudaAvailable(): Promise<boolean> {
+  if (Deno.build.os !== "linux" || missingCudaLibraries().length > 0) return false;
   try {
     ort = await loadOrtNode();
-    return ort.listSupportedBackends().some((b: { name: string; bundled: boolean }) =>
-      b.name === "cuda" && b.bundled
-    );
+    return ort.listSupportedBackends().some((b: { name: string }) => b.name === "cuda");
   } catch {
     return false;
   }
@@ -139,8 +160,14 @@ export async function loadOnnxModel(
     }
   }
   const provider = options.executionProvider ?? "cpu";
+  if (provider === "cuda") {
+    // Checked here rather than left to the runtime: its failed dlopen prints a multi-line log and
+    // leaves its provider bridge half-initialised in the process.
+    const missing = Deno.build.os === "linux" ? missingCudaLibraries() : ["a Linux build"];
+    if (missing.length > 0) throw new ManifestError(`${NO_CUDA} (missing: ${missing.join(", ")})`);
+  }
   let session: OrtNodeTypes.InferenceSession;
-  // A missing CUDA library is reported below in one line; keep the runtime's own log quiet.
+  // Any other CUDA failure is reported below in one line; keep the runtime's own log quiet.
   const logLevel = ort.env.logLevel;
   if (provider === "cuda") ort.env.logLevel = "fatal";
   try {
