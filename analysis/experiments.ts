@@ -132,6 +132,8 @@ export interface ExperimentSettings {
    * throughput = the best round's batch. Timing only, so not part of the fingerprint.
    */
   timingRounds: number;
+  /** Run one untimed warm-up round first (engine and runtime warm-up; off in quick mode). */
+  timingWarmup: boolean;
   /** Val grids teacher-forced for the NLL (`null`: the whole val split). */
   nllGrids: number | null;
   /** Real train grids per class in the metrics reference (class-balanced, seeded). */
@@ -153,6 +155,7 @@ export const DEFAULT_SETTINGS: ExperimentSettings = {
   batchSize: 8,
   latencyImages: 3,
   timingRounds: 5,
+  timingWarmup: true,
   nllGrids: null,
   referencePerClass: 146,
   kidSubsets: 100,
@@ -168,6 +171,7 @@ export const QUICK_SETTINGS: ExperimentSettings = {
   batchSize: 8,
   latencyImages: 1,
   timingRounds: 1,
+  timingWarmup: false,
   nllGrids: 8,
   referencePerClass: 12,
   kidSubsets: 10,
@@ -541,15 +545,16 @@ async function timeAll(
     }
     const loadAverage = Deno.loadavg()[0];
     const rounds = Math.max(1, s.timingRounds);
+    const first = s.timingWarmup ? 0 : 1; // round 0 is the untimed warm-up
     const bar = o.progress
-      ? progress("timing (round-robin)", (rounds + 1) * items.length)
+      ? progress("timing (round-robin)", (rounds + 1 - first) * items.length)
       : { update() {}, stop() {} };
     const medians: number[][] = items.map(() => []);
     const best = items.map(() => ({ seconds: Infinity, modelSeconds: 0 }));
-    for (let round = 0; round <= rounds; round++) {
+    for (let round = first; round <= rounds; round++) {
       for (const [k, l] of loaded.entries()) {
         const t = await timingRound(l.model, l.schedule, s, l.cfgScale, round);
-        bar.update(round * items.length + k + 1);
+        bar.update((round - first) * items.length + k + 1);
         if (round === 0) continue; // warm-up round
         if (t.single !== null) medians[k].push(t.single);
         if (t.batch.seconds < best[k].seconds) best[k] = t.batch;
@@ -876,6 +881,8 @@ export async function runExperiments(options: ExperimentOptions): Promise<Experi
       threads: o.threads ?? null,
       latencyImages: s.latencyImages,
       timingRounds: s.timingRounds,
+      // Only when off, so the keys of runs timed before this setting existed stay valid.
+      ...(s.timingWarmup ? {} : { timingWarmup: false }),
       batchSize: s.batchSize,
       configs: planned.map((p) => p.spec.id),
     });
