@@ -11,7 +11,11 @@
 #   MANIFEST.txt            what is inside, sizes, the Deno version
 # It fails when the pack plus the repository files that travel exceed the device tool's 64 MiB.
 #
-#   gpu/pack.sh [--out .gpu-pack] [--models DIR_OR_FILE.json ...] [--xz-level 9]
+#   gpu/pack.sh [--out .gpu-pack] [--models DIR_OR_FILE.json ...] [--xz-level 9] [--with-cpu]
+#
+# onnxruntime-node's native library (12.5 MiB packed) is left out unless --with-cpu: the model
+# loader imports it only for the cpu/cuda backends (src/deps.ts loadOrtNode), so the WebGPU
+# benchmark runs without it, and without it the pack fits beside the repository's fixtures.
 #
 # Then: run(command="bash gpu/run.sh ...", carry=[".gpu-pack"]) on the GPU machine.
 set -euo pipefail
@@ -20,11 +24,13 @@ ROOT=$(pwd)
 OUT=.gpu-pack
 LEVEL=9
 MODELS=()
+WITH_CPU=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) OUT=$2; shift 2 ;;
     --models) MODELS+=("$2"); shift 2 ;;
     --xz-level) LEVEL=$2; shift 2 ;;
+    --with-cpu) WITH_CPU=1; shift ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "pack.sh: unknown argument $1 (see --help)" >&2; exit 1 ;;
   esac
@@ -74,6 +80,7 @@ LIST=$(mktemp)
   find node_modules -mindepth 1 \( -type f -o -type l \) |
     grep -Ev '\.(map|d\.ts|d\.mts|d\.cts|md|markdown)$' |
     grep -Ev '/onnxruntime-node/bin/napi-v6/(darwin|win32|linux/arm64)/' |
+    { if [ "$WITH_CPU" = 1 ]; then cat; else grep -Ev '/onnxruntime-node/bin/napi-v6/linux/x64/'; fi; } |
     grep -Ev '/onnxruntime-web/dist/.+' |
     grep -Ev '/onnxruntime-web/lib/' |
     grep -Ev '/emoji-datasource-[a-z]+/img/' |
@@ -83,6 +90,8 @@ LIST=$(mktemp)
   ls node_modules/.deno/onnxruntime-web@*/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm
 ) | sort -u >"$LIST"
 fp=$(xargs -d '\n' stat -c '%n %s' <"$LIST" | sha256sum | cut -c1-64)
+# run.sh reads this: without the CPU runtime the benchmark runs the webgpu backend only.
+if [ "$WITH_CPU" = 1 ]; then rm -f "$TMP/NO_CPU"; else echo "packed without onnxruntime-node's native library" >"$TMP/NO_CPU"; fi
 if ! reuse node_modules.tar.xz "$fp"; then
   tar -cf - --no-recursion -T "$LIST" | xz -T0 "-$LEVEL" >"$TMP/node_modules.tar.xz"
   echo "$fp-$LEVEL" >"$TMP/node_modules.tar.xz.src"

@@ -6,7 +6,7 @@
 #       [--exec CMD ARGS... | BENCH_ARGS...]
 #
 # BENCH_ARGS go to bench/gpu_bench.ts (default: its defaults: tiny models, cpu + webgpu, batch 1
-# and 8). --exec runs CMD instead, with the unpacked deno first on PATH. --software picks Mesa's
+# and 8; webgpu only when the pack was made without --with-cpu). --exec runs CMD instead, with the unpacked deno first on PATH. --software picks Mesa's
 # llvmpipe ICD (the proof on a machine without a GPU). Needs: bash, xz, tar, dpkg-deb (or ar),
 # and a GPU driver's Vulkan ICD (NVIDIA: /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 # is found by itself). Touches nothing outside the repository's node_modules/ and --work.
@@ -70,6 +70,8 @@ if [ ${#EXEC[@]} -gt 0 ]; then
   exec "${EXEC[@]}"
 fi
 status=0
+# A pack without onnxruntime-node's native library (gpu/pack.sh without --with-cpu) runs WebGPU only.
+if [ -f "$PACK/NO_CPU" ] && [ ${#BENCH[@]} -eq 0 ]; then BENCH=(--backends webgpu); fi
 deno run -A --frozen --cached-only bench/gpu_bench.ts "${BENCH[@]}" || status=$?
 if [ -n "${OUT:-}" ] && [ -f bench/results/gpu_bench.json ]; then cp bench/results/gpu_bench.json "$OUT/"; fi
 exit $status

@@ -12,7 +12,19 @@ export { parseHTML } from "npm:linkedom@0.18.12";
 export { default as sharp } from "npm:sharp@0.35.5";
 export { default as ndarray } from "npm:ndarray@1.1.1";
 export type { NdArray } from "npm:ndarray@1.1.1";
-export * as ort from "npm:onnxruntime-node@1.30.0";
+export type * as OrtNodeTypes from "npm:onnxruntime-node@1.30.0";
+/** The onnxruntime-node module. */
+export type OrtNode = typeof import("npm:onnxruntime-node@1.30.0");
+let ortNode: Promise<OrtNode> | undefined;
+/**
+ * onnxruntime-node, loaded on first use rather than at import: a WebGPU-only run (the GPU
+ * machine's pack, gpu/) then never needs its 45 MB native library.
+ */
+export function loadOrtNode(): Promise<OrtNode> {
+  // A full specifier on purpose: URL importers have no import map (see the module doc).
+  // deno-lint-ignore no-import-prefix
+  return ortNode ??= import("npm:onnxruntime-node@1.30.0");
+}
 export { default as cliProgress } from "npm:cli-progress@3.12.0";
 export { gunzipSync, gzipSync } from "npm:fflate@0.8.3";
 export { EigenvalueDecomposition, Matrix } from "npm:ml-matrix@6.15.1";

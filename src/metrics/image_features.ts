@@ -3,7 +3,7 @@
  * extractor behind the Fréchet and kernel distances and the class-consistency score.
  * @module
  */
-import { ort, sharp } from "../deps.ts";
+import { loadOrtNode, type OrtNode, type OrtNodeTypes, sharp } from "../deps.ts";
 import { ManifestError } from "../model/manifest.ts";
 import { readBytes } from "../io/read.ts";
 import type { ImageBatch } from "../tokenizer/types.ts";
@@ -92,12 +92,19 @@ export class ImageFeatureExtractor {
   readonly manifest: FeatureManifest;
   /** Where the manifest was read from. */
   readonly source: URL;
-  readonly #session: ort.InferenceSession;
+  readonly #session: OrtNodeTypes.InferenceSession;
+  readonly #ort: OrtNode;
 
-  private constructor(manifest: FeatureManifest, source: URL, session: ort.InferenceSession) {
+  private constructor(
+    manifest: FeatureManifest,
+    source: URL,
+    session: OrtNodeTypes.InferenceSession,
+    ort: OrtNode,
+  ) {
     this.manifest = manifest;
     this.source = source;
     this.#session = session;
+    this.#ort = ort;
     const { input, outputs } = manifest;
     const missingIn = session.inputNames.includes(input.name) ? [] : [input.name];
     const wanted = [outputs.features, ...(outputs.logits ? [outputs.logits] : [])];
@@ -141,11 +148,12 @@ export class ImageFeatureExtractor {
         );
       }
     }
+    const ort = await loadOrtNode();
     const session = await ort.InferenceSession.create(bytes, {
       executionProviders: ["cpu"],
       ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
     });
-    return new ImageFeatureExtractor(manifest, url, session);
+    return new ImageFeatureExtractor(manifest, url, session, ort);
   }
 
   /** Length of a feature vector. */
@@ -177,7 +185,7 @@ export class ImageFeatureExtractor {
       }
     }
     const dims = layout === "NCHW" ? [batch, 3, height, width] : [batch, height, width, 3];
-    return new ort.Tensor("float32", x, dims);
+    return new this.#ort.Tensor("float32", x, dims);
   }
 
   /**

@@ -4,7 +4,7 @@
  * installed onnxruntime-node has that provider).
  * @module
  */
-import { ort } from "../deps.ts";
+import { loadOrtNode, type OrtNode, type OrtNodeTypes } from "../deps.ts";
 import type { ARModel, KVCache, StepInputs, StepOutput } from "./ar_model.ts";
 import { stepFeeds, type TensorConstructor } from "./feeds.ts";
 import { ManifestError, type ModelManifest, parseModelManifest } from "./manifest.ts";
@@ -21,7 +21,10 @@ export interface OnnxLoadOptions {
   skipHashCheck?: boolean;
 }
 
-type OrtTensor = InstanceType<typeof ort.Tensor>;
+type OrtTensor = OrtNodeTypes.Tensor;
+
+/** The loaded onnxruntime-node module; set by {@link loadOnnxModel} before any model exists. */
+let ort: OrtNode;
 
 /** The onnxruntime-node cache: one tensor per layer for keys and one for values. */
 class OrtCache implements KVCache {
@@ -96,8 +99,9 @@ export async function loadManifest(
  * listed but unbundled provider still needs its shared libraries, which npm's install script
  * downloads and Deno skips; {@link loadOnnxModel} reports that case clearly.
  */
-export function cudaAvailable(): boolean {
+export async function cudaAvailable(): Promise<boolean> {
   try {
+    ort = await loadOrtNode();
     return ort.listSupportedBackends().some((b: { name: string; bundled: boolean }) =>
       b.name === "cuda" && b.bundled
     );
@@ -121,6 +125,7 @@ export async function loadOnnxModel(
   location: string | URL,
   options: OnnxLoadOptions = {},
 ): Promise<ARModel> {
+  ort = await loadOrtNode();
   const { manifest, url } = await loadManifest(location);
   const onnxUrl = new URL(manifest.onnx, url);
   const bytes = await readBytes(onnxUrl);
@@ -134,7 +139,7 @@ export async function loadOnnxModel(
     }
   }
   const provider = options.executionProvider ?? "cpu";
-  let session: ort.InferenceSession;
+  let session: OrtNodeTypes.InferenceSession;
   // A missing CUDA library is reported below in one line; keep the runtime's own log quiet.
   const logLevel = ort.env.logLevel;
   if (provider === "cuda") ort.env.logLevel = "fatal";
@@ -163,14 +168,14 @@ class OnnxNodeModel implements ARModel {
   readonly manifest: ModelManifest;
   readonly source: URL;
   readonly backend: string;
-  readonly #session: ort.InferenceSession;
+  readonly #session: OrtNodeTypes.InferenceSession;
   readonly #keyNames: string[];
   readonly #valueNames: string[];
 
   constructor(
     manifest: ModelManifest,
     source: URL,
-    session: ort.InferenceSession,
+    session: OrtNodeTypes.InferenceSession,
     provider: string,
   ) {
     this.manifest = manifest;
