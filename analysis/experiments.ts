@@ -9,16 +9,18 @@
  * Resumable: every configuration writes `tokens.npy`, `labels.npy` and `sampling.json` when its
  * sampling is done and `result.json` when it is scored; a rerun with the same settings and model
  * files skips what is finished (a changed setting or model file redoes that configuration).
+ * Timing comes last, all configurations in round-robin (analysis/experiment_timing.ts); scoring
+ * is in analysis/experiment_quality.ts.
  * Shared by `deno task analyze` (section 3) and `notebooks/03_speed_quality.ipynb`.
  * @module
  */
+import { codeFraction, score, whiteCodes } from "./experiment_quality.ts";
+export { codeFraction, whiteCodes } from "./experiment_quality.ts";
+import { timeAll } from "./experiment_timing.ts";
 import {
   type ARModel,
   encodeNpy,
-  evaluateSamples,
-  featureStats,
   FIXTURE_MODELS_DIR,
-  frechetFromStats,
   loadEmojiClassifier,
   loadEmojiDataset,
   loadLabelFile,
@@ -29,9 +31,7 @@ import {
   prepareReference,
   progress,
   Rng,
-  sample,
   sampleMany,
-  type SampleMetrics,
   type Schedule,
   scheduleByName,
   teacherForce,
@@ -132,6 +132,8 @@ export interface ExperimentSettings {
    * throughput = the best round's batch. Timing only, so not part of the fingerprint.
    */
   timingRounds: number;
+  /** Run one untimed warm-up round first (engine and runtime warm-up; off in quick mode). */
+  timingWarmup: boolean;
   /** Val grids teacher-forced for the NLL (`null`: the whole val split). */
   nllGrids: number | null;
   /** Real train grids per class in the metrics reference (class-balanced, seeded). */
@@ -153,6 +155,7 @@ export const DEFAULT_SETTINGS: ExperimentSettings = {
   batchSize: 8,
   latencyImages: 3,
   timingRounds: 5,
+  timingWarmup: true,
   nllGrids: null,
   referencePerClass: 146,
   kidSubsets: 100,
@@ -168,6 +171,7 @@ export const QUICK_SETTINGS: ExperimentSettings = {
   batchSize: 8,
   latencyImages: 1,
   timingRounds: 1,
+  timingWarmup: false,
   nllGrids: 8,
   referencePerClass: 12,
   kidSubsets: 10,
@@ -332,18 +336,6 @@ async function readJson<T>(path: string): Promise<T | null> {
 
 const r4 = (x: number) => Number(x.toPrecision(6));
 
-function qualityNumbers(m: SampleMetrics, frechetStd: number): QualityNumbers {
-  return {
-    n: m.n,
-    frechet: r4(m.frechet),
-    frechetStd: r4(frechetStd),
-    kid: { mean: r4(m.kid.mean), std: r4(m.kid.std) },
-    classAccuracy: r4(m.classAccuracy),
-    classBalancedAccuracy: r4(m.classBalancedAccuracy),
-    pairJS: { horizontal: r4(m.pairJS.horizontal), vertical: r4(m.pairJS.vertical) },
-  };
-}
-
 /** Up to `perClass` rows of each class, seeded, in class order; returns row indices. */
 export function balancedRows(
   labels: ArrayLike<number>,
@@ -381,12 +373,6 @@ function parameterLabel(m: ARModel["manifest"]): string {
     return p >= 1e6 ? `${(p / 1e6).toFixed(2)}M` : `${Math.round(p / 1e3)}k`;
   }
   return `${m.layers} layers, width ${m.dim}`;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const k = Math.floor(s.length / 2);
-  return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
 }
 
 /** Shared, loaded once per run: data, tokenizer, classifier, reference. */
@@ -427,146 +413,12 @@ async function loadContext(s: ExperimentSettings): Promise<Context> {
   };
 }
 
-async function score(
-  ctx: Context,
-  grids: { n: number; height: number; width: number; tokens: ArrayLike<number> },
-  labels: ArrayLike<number>,
-  s: ExperimentSettings,
-): Promise<QualityNumbers> {
-  const generated = { ...grids, tokens: Uint16Array.from(grids.tokens) };
-  const m = await evaluateSamples({
-    generated,
-    labels,
-    real: ctx.reference,
-    tokenizer: ctx.tokenizer,
-    classifier: ctx.classifier,
-    kid: { subsets: s.kidSubsets, subsetSize: 1000, seed: s.seed },
-  });
-  return qualityNumbers(m, await bootstrapFrechetStd(ctx, generated, s));
-}
-
-/**
- * Spread of the Fréchet distance from the finite sample: resample the generated pictures' features
- * with replacement `s.bootstrap` times (seeded) and take the std of the distances. Tells which
- * differences between configurations are larger than the sampling noise.
- */
-async function bootstrapFrechetStd(
-  ctx: Context,
-  generated: { n: number; height: number; width: number; tokens: Uint16Array },
-  s: ExperimentSettings,
-): Promise<number> {
-  if (s.bootstrap < 2) return 0;
-  const features = await ctx.classifier.features(await ctx.tokenizer.decode(generated));
-  const { n, d } = features;
-  const rng = new Rng(s.seed + 17);
-  const values: number[] = [];
-  const data = new Float64Array(n * d);
-  for (let b = 0; b < s.bootstrap; b++) {
-    for (let i = 0; i < n; i++) {
-      const r = rng.int(n);
-      data.set(features.data.subarray(r * d, (r + 1) * d), i * d);
-    }
-    values.push(frechetFromStats(featureStats({ n, d, data }), ctx.reference.stats).distance);
-  }
-  const mean = values.reduce((a, x) => a + x, 0) / values.length;
-  return Math.sqrt(values.reduce((a, x) => a + (x - mean) ** 2, 0) / (values.length - 1));
-}
-
 interface SamplingRecord {
   fingerprint: string;
   images: number;
   steps: number;
   backend: string;
   sampling: ExperimentResult["sampling"];
-}
-
-/** The timing fields of a result. */
-type Timing = Pick<
-  ExperimentResult,
-  "secondsPerImage" | "latencySeconds" | "modelShare" | "timing"
->;
-
-/** One timing round of one configuration: median single-picture seconds and one batch. */
-async function timingRound(
-  model: ARModel,
-  schedule: Schedule,
-  s: ExperimentSettings,
-  cfgScale: number,
-  round: number,
-): Promise<{ single: number | null; batch: { seconds: number; modelSeconds: number } }> {
-  const C = model.manifest.numClasses;
-  const single: number[] = [];
-  for (let i = 0; i < s.latencyImages; i++) {
-    const one = await sample(model, {
-      schedule,
-      classes: [i % C],
-      cfgScale,
-      seed: s.seed + 1_000_003 + i,
-      onWarning: () => {},
-    });
-    single.push(one.seconds);
-  }
-  const batch = await sample(model, {
-    schedule,
-    classes: Array.from({ length: s.batchSize }, (_, i) => i % C),
-    cfgScale,
-    seed: s.seed + 2_000_003 + round,
-    onWarning: () => {},
-  });
-  return { single: single.length ? median(single) : null, batch };
-}
-
-/**
- * Time every configuration in round-robin: all models loaded, one warm-up round, then
- * `timingRounds` rounds that each visit every configuration (a few single pictures, then one
- * batch). Latency: a configuration's best round median; throughput: its best batch. Other jobs
- * on a shared machine and the JavaScript engine's warm-up only ever add time, and the
- * round-robin spreads them over all configurations alike, so the ratios (speed-ups) hold up.
- */
-async function timeAll(
-  items: { spec: ExperimentSpec; path: string; result: ExperimentResult }[],
-  s: ExperimentSettings,
-  o: { backend: Backend; threads?: number; progress: boolean },
-  key: string,
-): Promise<ExperimentResult[]> {
-  const loaded: { model: ARModel; schedule: Schedule; cfgScale: number }[] = [];
-  try {
-    for (const it of items) {
-      const model = await BACKENDS[o.backend](it.path, o.threads);
-      loaded.push({
-        model,
-        schedule: scheduleByName(model.manifest.grid, it.spec.schedule),
-        cfgScale: it.result.sampling.cfgScale,
-      });
-    }
-    const loadAverage = Deno.loadavg()[0];
-    const rounds = Math.max(1, s.timingRounds);
-    const bar = o.progress
-      ? progress("timing (round-robin)", (rounds + 1) * items.length)
-      : { update() {}, stop() {} };
-    const medians: number[][] = items.map(() => []);
-    const best = items.map(() => ({ seconds: Infinity, modelSeconds: 0 }));
-    for (let round = 0; round <= rounds; round++) {
-      for (const [k, l] of loaded.entries()) {
-        const t = await timingRound(l.model, l.schedule, s, l.cfgScale, round);
-        bar.update(round * items.length + k + 1);
-        if (round === 0) continue; // warm-up round
-        if (t.single !== null) medians[k].push(t.single);
-        if (t.batch.seconds < best[k].seconds) best[k] = t.batch;
-      }
-    }
-    bar.stop();
-    const at = new Date().toISOString();
-    return items.map((it, k): ExperimentResult => ({
-      ...it.result,
-      latencySeconds: medians[k].length ? r4(Math.min(...medians[k])) : null,
-      secondsPerImage: r4(best[k].seconds / s.batchSize),
-      modelShare: r4(best[k].modelSeconds / best[k].seconds),
-      timing: { at, loadAverage: r4(loadAverage), key },
-    }));
-  } finally {
-    for (const l of loaded) await l.model.dispose();
-  }
 }
 
 /** Sample (or reuse) one configuration's tokens. */
@@ -758,27 +610,6 @@ async function runOne(
   }
 }
 
-/**
- * Codes whose every pixel is near white (all channels above 245): the emoji background. On
- * weak models the share of such cells explains much of the feature distance, so it is reported.
- */
-export function whiteCodes(codebook: ArrayLike<number>, valuesPerCode: number): Set<number> {
-  const out = new Set<number>();
-  for (let k = 0; k * valuesPerCode < codebook.length; k++) {
-    let min = Infinity;
-    for (let i = 0; i < valuesPerCode; i++) min = Math.min(min, codebook[k * valuesPerCode + i]);
-    if (min > 245) out.add(k);
-  }
-  return out;
-}
-
-/** Fraction of token ids in `tokens` that are in `codes`. */
-export function codeFraction(tokens: ArrayLike<number>, codes: Set<number>): number {
-  let n = 0;
-  for (let i = 0; i < tokens.length; i++) if (codes.has(tokens[i])) n++;
-  return tokens.length ? n / tokens.length : NaN;
-}
-
 /** Fill the speed-ups against the raster 1x row (when it ran). */
 export function withSpeedups(
   results: ExperimentResult[],
@@ -876,6 +707,8 @@ export async function runExperiments(options: ExperimentOptions): Promise<Experi
       threads: o.threads ?? null,
       latencyImages: s.latencyImages,
       timingRounds: s.timingRounds,
+      // Only when off, so the keys of runs timed before this setting existed stay valid.
+      ...(s.timingWarmup ? {} : { timingWarmup: false }),
       batchSize: s.batchSize,
       configs: planned.map((p) => p.spec.id),
     });
@@ -884,7 +717,7 @@ export async function runExperiments(options: ExperimentOptions): Promise<Experi
       const timed = await timeAll(
         planned.map((p, k) => ({ ...p, result: results[k] })),
         s,
-        o,
+        { load: (path) => BACKENDS[backend](path, o.threads), progress: o.progress },
         timingKey,
       );
       for (const [k, r] of timed.entries()) {

@@ -314,7 +314,7 @@ code as `deno task analyze`; in a full run it reuses that task's results in `res
 With `PARLAB_QUICK=1` (CI) it samples one picture per class into a temporary folder.
 """),
     code("""
-import { DEFAULT_SETTINGS, QUICK_SETTINGS, runExperiments } from "../analysis/experiments.ts";
+import { DEFAULT_SETTINGS, EXPERIMENTS, QUICK_SETTINGS, runExperiments } from "../analysis/experiments.ts";
 import {
   ablationRows, ablationTable, speedQualityFigure, speedQualityTable, writeExperimentFigures,
 } from "../analysis/experiment_report.ts";
@@ -324,6 +324,7 @@ const QUICK = quickMode();
 const outDir = QUICK ? await Deno.makeTempDir({ prefix: "parlab-nb03-" }) : "../results/experiments";
 const summary = await runExperiments({
   ...(QUICK ? QUICK_SETTINGS : DEFAULT_SETTINGS), outDir, progress: false, log: () => {},
+  configs: QUICK ? EXPERIMENTS.filter((e) => !e.cross) : EXPERIMENTS,
 });
 console.log(`${QUICK ? "QUICK mode (plumbing check, not results)" : "full run"}: ${summary.settings.perClass} pictures per class, seed ${summary.settings.seed}`);
 console.log(`backend: ${summary.backend} (${summary.backendDetail}) on ${summary.machine}`);
