@@ -2,17 +2,11 @@
  * `deno task analyze` flag errors: one line naming the flag and the fix, exit 1, before any work.
  */
 import { assert, assertEquals } from "./assert.ts";
+import { denoRun } from "./deno_run.ts";
 
 const cli = new URL("../analysis/analyze.ts", import.meta.url).pathname;
 
-async function run(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cli, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
-}
+const run = (args: string[]) => denoRun([cli, ...args]);
 
 Deno.test("analyze CLI: bad flags fail with one line naming the flag", async () => {
   for (

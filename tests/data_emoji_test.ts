@@ -4,6 +4,7 @@
  * rewrite tests/golden/emoji_slice.json after an intended change).
  */
 import { assert, assertEquals } from "./assert.ts";
+import { importByUrl } from "./deno_run.ts";
 import {
   buildEmojiFixtures,
   EMOJI_FIXTURE_FILES,
@@ -18,7 +19,7 @@ import {
   loadPatchTokenizer,
   loadTokenFile,
 } from "../src/data/emoji_fixture.ts";
-import { sha256Hex } from "../src/data/hex.ts";
+import { sha256Hex } from "../src/io/hash.ts";
 import { saveNpyFile } from "../src/io/npy.ts";
 import { sharp } from "../src/deps.ts";
 
@@ -288,51 +289,12 @@ Deno.test("the committed codebook re-encodes the val pictures to the committed v
 });
 
 Deno.test("the loaders work when the project is imported by URL", async () => {
-  const root = new URL("../", import.meta.url);
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
-    const path = decodeURIComponent(new URL(req.url).pathname);
-    if (path.includes("..")) return new Response("no", { status: 400 });
-    try {
-      return new Response(await Deno.readFile(new URL(`.${path}`, root)), {
-        headers: {
-          "content-type": path.endsWith(".ts")
-            ? "application/typescript"
-            : "application/octet-stream",
-        },
-      });
-    } catch {
-      return new Response("not found", { status: 404 });
-    }
-  });
-  const dir = await Deno.makeTempDir();
-  try {
-    const url = `http://127.0.0.1:${server.addr.port}/src/data/mod.ts`;
-    await Deno.writeTextFile(
-      `${dir}/user.ts`,
-      `const data = await import(${JSON.stringify(url)});
-       const val = await data.loadEmojiDataset("val");
-       const tok = await data.loadPatchTokenizer();
-       console.log(JSON.stringify({ n: val.n, k: tok.vocabSize }));`,
-    );
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--no-config",
-        "--no-lock",
-        "--reload=http://127.0.0.1",
-        `${dir}/user.ts`,
-      ],
-      cwd: dir,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
-    const manifest = await loadEmojiManifest();
-    const result = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
-    assertEquals(result, { n: manifest.counts.val.total, k: 1024 });
-  } finally {
-    await server.shutdown();
-    await Deno.remove(dir, { recursive: true });
-  }
+  const result = await importByUrl(
+    "src/data/mod.ts",
+    `const val = await m.loadEmojiDataset("val");
+     const tok = await m.loadPatchTokenizer();
+     console.log(JSON.stringify({ n: val.n, k: tok.vocabSize }));`,
+  );
+  const manifest = await loadEmojiManifest();
+  assertEquals(result, { n: manifest.counts.val.total, k: 1024 });
 });

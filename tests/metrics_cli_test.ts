@@ -2,20 +2,13 @@
  * `deno task metrics` end to end on a small token file, and its one-line user errors.
  */
 import { assert, assertEquals } from "./assert.ts";
+import { denoRun } from "./deno_run.ts";
 import { loadEmojiDataset } from "../src/data/mod.ts";
 import { saveNpyFile } from "../src/io/mod.ts";
 
 const cli = new URL("../src/metrics/cli.ts", import.meta.url).pathname;
 
-async function run(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cli, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const run = (args: string[]) => denoRun([cli, ...args]);
 
 Deno.test("metrics CLI scores a token file and writes JSON", async () => {
   const dir = await Deno.makeTempDir({ prefix: "metrics-cli-" });
