@@ -21,6 +21,7 @@ import {
   type ARModel,
   encodeNpy,
   FIXTURE_MODELS_DIR,
+  fixtureModel,
   loadEmojiClassifier,
   loadEmojiDataset,
   loadLabelFile,
@@ -313,16 +314,8 @@ export async function findModel(
   config: string,
   prefixes: readonly string[] = ["emoji-", "tiny-"],
 ): Promise<string | null> {
-  for (const prefix of prefixes) {
-    const path = `${dir.replace(/\/$/, "")}/${prefix}${config}.json`;
-    try {
-      await Deno.stat(path);
-      return path;
-    } catch {
-      // next prefix
-    }
-  }
-  return null;
+  const url = await fixtureModel(config, dir, prefixes);
+  return url && decodeURIComponent(url.pathname);
 }
 
 /** Read a JSON file, or null when it is missing or unreadable. */

@@ -4,7 +4,7 @@
  * next to reconstructions. Everything is deterministic: the same options rebuild the same bytes.
  * @module
  */
-import { sha256Hex } from "./hex.ts";
+import { sha256Hex } from "../io/hash.ts";
 import {
   DEFAULT_VAL_HASH_FRACTION,
   EMOJI_DATASOURCE_VERSION,

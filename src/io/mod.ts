@@ -15,4 +15,5 @@ export {
 } from "./npy.ts";
 export type { NpyArray, NpyArrayTypes, NpyData, NpyDtype } from "./npy.ts";
 export { gunzip, gzip, GZIP_LEVEL, isGzip } from "./gzip.ts";
-export { readBytes, readText } from "./read.ts";
+export { readBytes, readText, toUrl } from "./read.ts";
+export { encodeHex, sha256Hex, sha256Mismatch } from "./hash.ts";

@@ -32,3 +32,13 @@ export async function readBytes(path: string | URL): Promise<Uint8Array> {
 export async function readText(path: string | URL): Promise<string> {
   return new TextDecoder().decode(await readBytes(path));
 }
+
+/**
+ * A path or URL string as a URL: `file:`, `http:` and `https:` strings as they are, anything else
+ * a path against the working directory.
+ */
+export function toUrl(location: string | URL): URL {
+  if (location instanceof URL) return location;
+  if (/^(file|https?):/.test(location)) return new URL(location);
+  return new URL(location, `file://${Deno.cwd()}/`);
+}

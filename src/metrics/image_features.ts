@@ -5,7 +5,8 @@
  */
 import { loadOrtNode, type OrtNode, type OrtNodeTypes, sharp } from "../deps.ts";
 import { ManifestError } from "../model/manifest.ts";
-import { readBytes } from "../io/read.ts";
+import { readBytes, toUrl } from "../io/read.ts";
+import { sha256Mismatch } from "../io/hash.ts";
 import type { ImageBatch } from "../tokenizer/types.ts";
 import type { FeatureSet } from "./features.ts";
 import { type FeatureManifest, parseFeatureManifest } from "./feature_manifest.ts";
@@ -42,17 +43,6 @@ export interface ClassConsistency {
   perClass: (number | null)[];
   /** Predicted class of each picture. */
   predictions: Uint8Array | Uint16Array;
-}
-
-function toUrl(location: string | URL): URL {
-  if (location instanceof URL) return location;
-  if (/^(file|https?):/.test(location)) return new URL(location);
-  return new URL(location, `file://${Deno.cwd()}/`);
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Resize every picture of a batch to width x height with sharp (RGB, no alpha). */
@@ -140,13 +130,9 @@ export class ImageFeatureExtractor {
     const manifest = parseFeatureManifest(json, name);
     const bytes = await readBytes(new URL(manifest.onnx, url));
     if (manifest.sha256 && !options.skipHashCheck) {
-      const hash = await sha256Hex(bytes);
-      if (hash !== manifest.sha256) {
-        throw new ManifestError(
-          `${manifest.onnx}: sha256 ${hash} differs from the manifest's ${manifest.sha256}. ` +
-            "Fix: the .onnx and its manifest do not belong together (re-export, or drop sha256)",
-        );
-      }
+      const fix = "the .onnx and its manifest do not belong together (re-export, or drop sha256)";
+      const mismatch = await sha256Mismatch(bytes, manifest.onnx, manifest.sha256, fix);
+      if (mismatch) throw new ManifestError(mismatch);
     }
     const ort = await loadOrtNode();
     const session = await ort.InferenceSession.create(bytes, {

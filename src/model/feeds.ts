@@ -4,6 +4,7 @@
  * @module
  */
 import type { StepInputs } from "./ar_model.ts";
+import { ManifestError, type ModelManifest } from "./manifest.ts";
 
 /** The Tensor constructor shape both onnxruntime packages share. */
 export type TensorConstructor<T> = new (
@@ -38,4 +39,46 @@ export function stepFeeds<T>(
     feeds[past.valueNames[i]] = past.values[i];
   }
   return feeds;
+}
+
+/** The contract's past-cache input names of a model with `layers` layers. */
+export function pastInputNames(layers: number): { keyNames: string[]; valueNames: string[] } {
+  return {
+    keyNames: Array.from({ length: layers }, (_, i) => `past.${i}.key`),
+    valueNames: Array.from({ length: layers }, (_, i) => `past.${i}.value`),
+  };
+}
+
+/**
+ * Throw a {@link ManifestError} naming every step-contract input the loaded graph lacks (the
+ * past caches of `manifest.layers` layers, `input_ids`, `position_ids`, `attention_mask`).
+ */
+export function checkContractInputs(inputNames: readonly string[], manifest: ModelManifest): void {
+  const { keyNames, valueNames } = pastInputNames(manifest.layers);
+  const missing = [...keyNames, ...valueNames, "input_ids", "position_ids", "attention_mask"]
+    .filter((n) => !inputNames.includes(n));
+  if (missing.length) {
+    throw new ManifestError(
+      `${manifest.onnx}: the graph lacks inputs ${missing.join(", ")} (manifest says ` +
+        `${manifest.layers} layers). Fix: export with python/ under the step contract`,
+    );
+  }
+}
+
+/**
+ * The first `keep` of `past` slots of a `[rows, past, headDim]` float32 cache tensor (rows =
+ * batch x kv heads), as a new `[rows, keep, headDim]` array: the CPU half of `truncate()`.
+ */
+export function keepSlots(
+  data: Float32Array,
+  rows: number,
+  past: number,
+  keep: number,
+  headDim: number,
+): Float32Array {
+  const out = new Float32Array(rows * keep * headDim);
+  for (let r = 0; r < rows; r++) {
+    out.set(data.subarray(r * past * headDim, (r * past + keep) * headDim), r * keep * headDim);
+  }
+  return out;
 }

@@ -8,20 +8,22 @@
 export const FIXTURE_MODELS_DIR: URL = new URL("../../fixtures/models/", import.meta.url);
 
 /**
- * The manifest path of the best committed model for a configuration (`raster`, `par4`, ...),
- * or null when the folder has neither `emoji-<config>.json` nor `tiny-<config>.json`.
+ * The manifest of the best committed model for a configuration (`raster`, `par4`, ...): the
+ * first of `prefixes` (default `emoji-`, then `tiny-`) whose `<prefix><config>.json` is in
+ * `dir`, or null when none is.
  * @example
  * const path = await fixtureModel("par4"); // .../fixtures/models/emoji-par4.json
  */
 export async function fixtureModel(
   config: string,
   dir: string | URL = FIXTURE_MODELS_DIR,
+  prefixes: readonly string[] = ["emoji-", "tiny-"],
 ): Promise<URL | null> {
   const base = dir instanceof URL
     ? dir
     : new URL(dir.endsWith("/") ? dir : `${dir}/`, `file://${Deno.cwd()}/`);
-  for (const name of [`emoji-${config}`, `tiny-${config}`]) {
-    const url = new URL(`${name}.json`, base);
+  for (const prefix of prefixes) {
+    const url = new URL(`${prefix}${config}.json`, base);
     try {
       if (url.protocol !== "file:" || (await Deno.stat(url)).isFile) return url;
     } catch {

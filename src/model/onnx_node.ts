@@ -6,8 +6,16 @@
  */
 import { loadOrtNode, type OrtNode, ortNodeBinaryDir, type OrtNodeTypes } from "../deps.ts";
 import type { ARModel, KVCache, StepInputs, StepOutput } from "./ar_model.ts";
-import { stepFeeds, type TensorConstructor } from "./feeds.ts";
+import {
+  checkContractInputs,
+  keepSlots,
+  pastInputNames,
+  stepFeeds,
+  type TensorConstructor,
+} from "./feeds.ts";
 import { ManifestError, type ModelManifest, parseModelManifest } from "./manifest.ts";
+import { readBytes, toUrl } from "../io/read.ts";
+import { sha256Mismatch } from "../io/hash.ts";
 
 /** Options of {@link loadOnnxModel}. */
 export interface OnnxLoadOptions {
@@ -42,35 +50,23 @@ class OrtCache implements KVCache {
   }
 }
 
-/** Resolve a path or URL string to a URL (relative paths against the working directory). */
-function toUrl(location: string | URL): URL {
-  if (location instanceof URL) return location;
-  if (/^(file|https?):/.test(location)) return new URL(location);
-  return new URL(location, `file://${Deno.cwd()}/`);
+/**
+ * The bytes of a model file at a path or `file:` / `http(s):` URL; a failure is a
+ * {@link ManifestError} that names the file and the fix.
+ */
+export async function readModelBytes(url: URL): Promise<Uint8Array> {
+  try {
+    return await readBytes(url);
+  } catch (err) {
+    throw new ManifestError(`${(err as Error).message}. Fix: check the path or URL`);
+  }
 }
 
-/** Read a model file from a `file:` or `http(s):` URL; errors name the path and the fix. */
-export async function readBytes(url: URL): Promise<Uint8Array> {
-  if (url.protocol === "file:") {
-    try {
-      return await Deno.readFile(url);
-    } catch (err) {
-      throw new ManifestError(
-        `cannot read ${url.pathname}: ${(err as Error).message}. Fix: check the path`,
-      );
-    }
-  }
-  const res = await fetch(url);
-  if (!res.ok) {
-    throw new ManifestError(`cannot fetch ${url}: HTTP ${res.status}. Fix: check the URL`);
-  }
-  return new Uint8Array(await res.arrayBuffer());
-}
-
-/** Lowercase hex sha256 of `bytes`. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+/** Throw a {@link ManifestError} when `bytes` do not hash to the manifest's sha256. */
+export async function checkModelHash(bytes: Uint8Array, manifest: ModelManifest): Promise<void> {
+  const fix = "the .onnx and its manifest do not belong together; re-export both";
+  const mismatch = await sha256Mismatch(bytes, manifest.onnx, manifest.sha256, fix);
+  if (mismatch) throw new ManifestError(mismatch);
 }
 
 /**
@@ -82,7 +78,7 @@ export async function loadManifest(
 ): Promise<{ manifest: ModelManifest; url: URL }> {
   let url = toUrl(location);
   if (url.pathname.endsWith(".onnx")) url = new URL(url.href.replace(/\.onnx$/, ".json"));
-  const text = new TextDecoder().decode(await readBytes(url));
+  const text = new TextDecoder().decode(await readModelBytes(url));
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -149,16 +145,8 @@ export async function loadOnnxModel(
   ort = await loadOrtNode();
   const { manifest, url } = await loadManifest(location);
   const onnxUrl = new URL(manifest.onnx, url);
-  const bytes = await readBytes(onnxUrl);
-  if (!options.skipHashCheck) {
-    const hash = await sha256Hex(bytes);
-    if (hash !== manifest.sha256) {
-      throw new ManifestError(
-        `${manifest.onnx}: sha256 ${hash} differs from the manifest's ${manifest.sha256}. ` +
-          "Fix: the .onnx and its manifest do not belong together; re-export both",
-      );
-    }
-  }
+  const bytes = await readModelBytes(onnxUrl);
+  if (!options.skipHashCheck) await checkModelHash(bytes, manifest);
   const provider = options.executionProvider ?? "cpu";
   if (provider === "cuda") {
     // Checked here rather than left to the runtime: its failed dlopen prints a multi-line log and
@@ -209,24 +197,8 @@ class OnnxNodeModel implements ARModel {
     this.source = source;
     this.#session = session;
     this.backend = `onnxruntime-node ${provider}`;
-    this.#keyNames = Array.from({ length: manifest.layers }, (_, i) => `past.${i}.key`);
-    this.#valueNames = Array.from({ length: manifest.layers }, (_, i) => `past.${i}.value`);
-    const missing = [
-      ...this.#keyNames,
-      ...this.#valueNames,
-      "input_ids",
-      "position_ids",
-      "attention_mask",
-    ]
-      .filter((n) => !session.inputNames.includes(n));
-    if (missing.length) {
-      throw new ManifestError(
-        `${manifest.onnx}: the graph lacks inputs ${
-          missing.join(", ")
-        } (manifest says ${manifest.layers} layers). ` +
-          "Fix: export with python/ under the step contract",
-      );
-    }
+    ({ keyNames: this.#keyNames, valueNames: this.#valueNames } = pastInputNames(manifest.layers));
+    checkContractInputs(session.inputNames, manifest);
   }
 
   newCache(batch: number): KVCache {
@@ -270,12 +242,12 @@ class OnnxNodeModel implements ARModel {
     if (length === c.length) return;
     const slice = (t: OrtTensor) => {
       const [b, h, p, d] = t.dims as number[];
-      const src = t.data as Float32Array;
-      const dst = new Float32Array(b * h * length * d);
-      for (let bh = 0; bh < b * h; bh++) {
-        dst.set(src.subarray(bh * p * d, bh * p * d + length * d), bh * length * d);
-      }
-      return new ort.Tensor("float32", dst, [b, h, length, d]);
+      return new ort.Tensor("float32", keepSlots(t.data as Float32Array, b * h, p, length, d), [
+        b,
+        h,
+        length,
+        d,
+      ]);
     };
     c.keys = c.keys.map(slice);
     c.values = c.values.map(slice);

@@ -11,9 +11,15 @@
  */
 import { ORT_WEB_BUNDLE_URL, ortWeb as ort } from "../deps.ts";
 import type { ARModel, KVCache, StepInputs, StepOutput } from "./ar_model.ts";
-import { stepFeeds, type TensorConstructor } from "./feeds.ts";
+import {
+  checkContractInputs,
+  keepSlots,
+  pastInputNames,
+  stepFeeds,
+  type TensorConstructor,
+} from "./feeds.ts";
 import { ManifestError, type ModelManifest } from "./manifest.ts";
-import { loadManifest, readBytes, sha256Hex } from "./onnx_node.ts";
+import { checkModelHash, loadManifest, readModelBytes } from "./onnx_node.ts";
 
 /** Options of {@link loadWebGpuModel}. */
 export interface WebGpuLoadOptions {
@@ -169,16 +175,8 @@ export async function loadWebGpuModel(
   options: WebGpuLoadOptions = {},
 ): Promise<WebGpuModel> {
   const { manifest, url } = await loadManifest(location);
-  const bytes = await readBytes(new URL(manifest.onnx, url));
-  if (!options.skipHashCheck) {
-    const hash = await sha256Hex(bytes);
-    if (hash !== manifest.sha256) {
-      throw new ManifestError(
-        `${manifest.onnx}: sha256 ${hash} differs from the manifest's ${manifest.sha256}. ` +
-          "Fix: the .onnx and its manifest do not belong together; re-export both",
-      );
-    }
-  }
+  const bytes = await readModelBytes(new URL(manifest.onnx, url));
+  if (!options.skipHashCheck) await checkModelHash(bytes, manifest);
   const { info } = await initOrt(options.powerPreference ?? "high-performance");
   const blocker = webGpuBlocker(manifest, info);
   if (blocker) throw new ManifestError(blocker);
@@ -227,22 +225,8 @@ export class WebGpuModel implements ARModel {
     this.backend = `onnxruntime-web webgpu (${adapter.name}; ${
       adapter.fallback ? "software" : "hardware"
     }; ${f16})`;
-    this.#keyNames = Array.from({ length: manifest.layers }, (_, i) => `past.${i}.key`);
-    this.#valueNames = Array.from({ length: manifest.layers }, (_, i) => `past.${i}.value`);
-    const missing = [
-      ...this.#keyNames,
-      ...this.#valueNames,
-      "input_ids",
-      "position_ids",
-      "attention_mask",
-    ].filter((n) => !session.inputNames.includes(n));
-    if (missing.length) {
-      throw new ManifestError(
-        `${manifest.onnx}: the graph lacks inputs ${
-          missing.join(", ")
-        } (manifest says ${manifest.layers} layers). Fix: export with python/ under the step contract`,
-      );
-    }
+    ({ keyNames: this.#keyNames, valueNames: this.#valueNames } = pastInputNames(manifest.layers));
+    checkContractInputs(session.inputNames, manifest);
   }
 
   newCache(batch: number): KVCache {
@@ -315,15 +299,8 @@ export class WebGpuModel implements ARModel {
     const cut = (t: OrtTensor): OrtTensor => {
       if (t.location !== "gpu-buffer") {
         // A CPU tensor (only before the first step, or after a cut to 0): slice on the CPU.
-        const src = t.data as Float32Array;
-        const dst = new Float32Array(c.batch * m.kvHeads * length * m.headDim);
-        const p = c.length;
-        for (let bh = 0; bh < c.batch * m.kvHeads; bh++) {
-          dst.set(
-            src.subarray(bh * p * m.headDim, (bh * p + length) * m.headDim),
-            bh * length * m.headDim,
-          );
-        }
+        const rows = c.batch * m.kvHeads;
+        const dst = keepSlots(t.data as Float32Array, rows, c.length, length, m.headDim);
         return new ort.Tensor("float32", dst, dims);
       }
       const src = t.gpuBuffer as unknown as GPUBuffer;
