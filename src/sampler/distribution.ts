@@ -1,20 +1,25 @@
 /**
  * Turning logits into one token: classifier-free guidance, temperature, top-k, top-p and an
- * inverse-CDF draw from an explicit uniform number, so a run can be replayed exactly. The
- * arithmetic follows python/sampler.py operation for operation (float64, sequential sums in the
- * stated order), so the Python reference sampler, given the same uniforms and logits, picks the
- * same tokens:
+ * inverse-CDF draw from an explicit uniform number, so a run can be replayed exactly. It draws from
+ * the same distribution, with the same inverse-CDF rule, as python/sampler.py:
  * 1. guided logits: `l = u + s * (c - u)` when guidance is on, else `l = c`;
- * 2. `z = l / temperature`; `e_v = exp(z_v - max z)`; `p_v = e_v / S`, S summed in id order;
- * 3. top-k (0 < k < V): keep the k largest p (ties: lower id first); divide the kept p by their
- *    sum (summed in that ranked order);
+ * 2. `z = l / temperature`; `e_v = exp(z_v - max z)`; `S` = the e summed in id order;
+ * 3. top-k (0 < k < V): keep the k largest p = e / S (ties: lower id first); divide the kept p by
+ *    their sum (summed in that ranked order);
  * 4. top-p (p < 1): rank the kept ids by (-p, id); keep ids up to and including the first at
  *    which the running sum of p reaches topP;
- * 5. draw: over the kept ids in ascending id order accumulate p; with total the final sum,
- *    return the first id whose running sum exceeds `u * total` (the last kept id if rounding
- *    leaves none).
+ * 5. draw: over the kept ids in ascending id order accumulate their mass; with total the final
+ *    sum, return the first id whose running sum exceeds `u * total` (the last kept id if rounding
+ *    leaves none). Without top-k/top-p the mass is e itself (total S), which skips a division
+ *    pass; Python normalises first.
+ * Float64 throughout. Rounding differs from NumPy's by an ulp or two (its exp and order of
+ * operations are not V8's), so a draw can differ only when `u * total` lies within ~1e-15 of a
+ * cumulative sum; the parity tests compare tokens up to the first draw within 1e-4 of one.
+ * The exponential is {@link fastExp}: it sets the cost of a draw (V calls per token).
  * @module
  */
+
+import { fastExp } from "./fast_exp.ts";
 
 /** Sampling settings of one run. */
 export interface SamplingOptions {
@@ -53,31 +58,52 @@ export class TokenDrawer {
   }
 
   /**
-   * Guided, tempered, normalised probabilities of one slot into the scratch buffer (steps 1-2).
+   * Steps 1-2 for one slot: e_v into the scratch buffer; returns S. With `recordEntropy`, also
+   * sets {@link entropyBits}: H = (ln S - sum e_v (z_v - max) / S) / ln 2, from the same pass.
    * `cond` and `uncond` are views of length V.
    */
-  #probabilities(
+  #exponentials(
     cond: Float32Array,
     uncond: Float32Array | null,
     scale: number,
     temperature: number,
-  ): void {
+  ): number {
     const p = this.#p;
     const V = this.vocab;
+    const inv = 1 / temperature;
     let max = -Infinity;
-    for (let i = 0; i < V; i++) {
-      const c = cond[i];
-      const z = (uncond ? uncond[i] + scale * (c - uncond[i]) : c) / temperature;
-      p[i] = z;
-      if (z > max) max = z;
+    if (uncond) {
+      for (let i = 0; i < V; i++) {
+        const z = (uncond[i] + scale * (cond[i] - uncond[i])) * inv;
+        p[i] = z;
+        if (z > max) max = z;
+      }
+    } else {
+      for (let i = 0; i < V; i++) {
+        const z = cond[i] * inv;
+        p[i] = z;
+        if (z > max) max = z;
+      }
     }
     let sum = 0;
-    for (let i = 0; i < V; i++) {
-      const e = Math.exp(p[i] - max);
-      p[i] = e;
-      sum += e;
+    if (this.#recordEntropy) {
+      let weighted = 0;
+      for (let i = 0; i < V; i++) {
+        const d = p[i] - max;
+        const e = fastExp(d);
+        p[i] = e;
+        sum += e;
+        if (e > 0) weighted += e * d;
+      }
+      this.entropyBits = (Math.log(sum) - weighted / sum) / Math.LN2;
+    } else {
+      for (let i = 0; i < V; i++) {
+        const e = fastExp(p[i] - max);
+        p[i] = e;
+        sum += e;
+      }
     }
-    for (let i = 0; i < V; i++) p[i] /= sum;
+    return sum;
   }
 
   /**
@@ -94,20 +120,13 @@ export class TokenDrawer {
     options: SamplingOptions,
     u: number,
   ): number {
-    this.#probabilities(cond, uncond, scale, options.temperature);
+    const sum = this.#exponentials(cond, uncond, scale, options.temperature);
     const p = this.#p;
     const V = this.vocab;
-    if (this.#recordEntropy) {
-      let h = 0;
-      for (let i = 0; i < V; i++) if (p[i] > 0) h -= p[i] * Math.log2(p[i]);
-      this.entropyBits = h;
-    }
     const topK = options.topK > 0 && options.topK < V;
     const topP = options.topP < 1;
     if (!topK && !topP) {
-      let total = 0;
-      for (let i = 0; i < V; i++) total += p[i];
-      const target = u * total;
+      const target = u * sum;
       let acc = 0;
       for (let i = 0; i < V; i++) {
         acc += p[i];
@@ -115,6 +134,7 @@ export class TokenDrawer {
       }
       return V - 1;
     }
+    for (let i = 0; i < V; i++) p[i] /= sum;
     const ids = this.#ids;
     const byProbability = (a: number, b: number) => (p[b] - p[a]) || (a - b);
     for (let i = 0; i < V; i++) ids[i] = i;
@@ -170,13 +190,17 @@ export function nllAndEntropy(
 ): { nll: number; entropyBits: number } {
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
+  // One exponential per logit: with d = l - max and e = exp(d), S = sum e,
+  // log Z = max + ln S and H = ln S - sum e d / S (nats).
   let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
-  const logZ = max + Math.log(sum);
-  let h = 0;
+  let weighted = 0;
   for (let i = 0; i < logits.length; i++) {
-    const lp = logits[i] - logZ;
-    h -= Math.exp(lp) * lp;
+    const d = logits[i] - max;
+    const e = fastExp(d);
+    sum += e;
+    if (e > 0) weighted += e * d;
   }
+  const logZ = max + Math.log(sum);
+  const h = Math.log(sum) - weighted / sum;
   return { nll: logZ - logits[target], entropyBits: h / Math.LN2 };
 }
