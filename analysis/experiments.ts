@@ -315,7 +315,8 @@ export async function findModel(
   prefixes: readonly string[] = ["emoji-", "tiny-"],
 ): Promise<string | null> {
   const url = await fixtureModel(config, dir, prefixes);
-  return url && decodeURIComponent(url.pathname);
+  // The path as the caller wrote the folder (relative stays relative in reports).
+  return url && `${dir.replace(/\/$/, "")}/${url.pathname.split("/").at(-1)}`;
 }
 
 /** Read a JSON file, or null when it is missing or unreadable. */
