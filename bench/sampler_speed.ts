@@ -4,12 +4,17 @@
  * trained for it, at batch 1 and 8 on the CPU backend; speed-ups against 1x; the sampler's own
  * share of wall time; and the KV-cache cost per step against past length.
  *
- *   deno run -A bench/sampler_speed.ts [--models DIR] [--prefix tiny-] [--out bench/results/sampler_speed.json]
+ *   deno run -A bench/sampler_speed.ts [--models DIR] [--prefix emoji-|tiny-] [--repeats N]
+ *     [--threads N] [--out bench/results/sampler_speed.json]
  *
- * Writes the JSON atomically and prints a table.
+ * Models: `<prefix><config>.json`; without --prefix, the experiment model (`emoji-`) where it
+ * exists, else the tiny one. Timing is round-robin: every schedule once per round, best round
+ * kept, so a slow spell of a shared machine does not land on one schedule only. Writes the JSON
+ * atomically and prints a table.
  * @module
  */
 import {
+  fixtureModel,
   loadOnnxModel,
   makeGrid,
   numberFlag,
@@ -17,15 +22,16 @@ import {
   runMain,
   sample,
   scheduleByName,
+  UsageError,
   writeFileAtomic,
   z,
 } from "../main/deps.ts";
 
 const Flags = z.object({
   models: z.string().default("fixtures/models"),
-  prefix: z.string().default("tiny-"),
+  prefix: z.string().optional(),
   out: z.string().default("bench/results/sampler_speed.json"),
-  repeats: numberFlag().pipe(z.number().int().positive()).default(2),
+  repeats: numberFlag().pipe(z.number().int().positive()).default(3),
   threads: numberFlag().pipe(z.number().int().positive()).optional(),
 });
 
@@ -54,23 +60,42 @@ async function main(): Promise<void> {
   const grid = makeGrid(24, 24);
   const rows: Row[] = [];
   const machine = `${Deno.build.os}-${Deno.build.arch}, ${navigator.hardwareConcurrency} cores`;
+  const modelPath = async (config: string): Promise<string> => {
+    if (f.prefix !== undefined) return `${f.models}/${f.prefix}${config}.json`;
+    const url = await fixtureModel(config, f.models);
+    if (!url) {
+      throw new UsageError(
+        `--models: no emoji-${config}.json or tiny-${config}.json in ${f.models}. Fix: pass the ` +
+          "folder that has them",
+      );
+    }
+    return decodeURIComponent(url.pathname);
+  };
+  const names = new Set<string>();
   for (const batch of [1, 8]) {
-    let base = NaN;
+    const loaded = [];
     for (const run of RUNS) {
-      const model = await loadOnnxModel(`${f.models}/${f.prefix}${run.model}.json`, {
-        threads: f.threads,
-      });
+      const model = await loadOnnxModel(await modelPath(run.model), { threads: f.threads });
+      names.add(model.manifest.name);
       const schedule = scheduleByName(grid, run.schedule);
       const classes = Array.from({ length: batch }, (_, i) => i % model.manifest.numClasses);
-      // One warm-up run (session initialisation, allocator), then the best of `repeats`.
+      // One warm-up run each (session initialisation, allocator).
       await sample(model, { schedule, classes, seed: 1 });
-      let best = { seconds: Infinity, modelSeconds: 0 };
-      for (let r = 0; r < f.repeats; r++) {
-        const out = await sample(model, { schedule, classes, seed: 2 + r });
-        if (out.seconds < best.seconds) best = out;
+      loaded.push({ run, model, schedule, classes, best: { seconds: Infinity, modelSeconds: 0 } });
+    }
+    for (let r = 0; r < f.repeats; r++) {
+      for (const l of loaded) {
+        const out = await sample(l.model, {
+          schedule: l.schedule,
+          classes: l.classes,
+          seed: 2 + r,
+        });
+        if (out.seconds < l.best.seconds) l.best = out;
       }
+    }
+    const base = loaded[0].best.seconds / batch;
+    for (const { run, model, schedule, best } of loaded) {
       const perImage = best.seconds / batch;
-      if (run.schedule === "raster") base = perImage;
       rows.push({
         schedule: run.schedule,
         model: model.manifest.name,
@@ -86,7 +111,7 @@ async function main(): Promise<void> {
     }
   }
   // KV-cache cost per step against past length: one single-slot step at growing past lengths.
-  const model = await loadOnnxModel(`${f.models}/${f.prefix}raster.json`, { threads: f.threads });
+  const model = await loadOnnxModel(await modelPath("raster"), { threads: f.threads });
   const kv: { pastLength: number; msPerStep: number; cacheBytes: number; copyMs: number }[] = [];
   const m = model.manifest;
   const raster = scheduleByName(grid, "raster");
@@ -109,7 +134,8 @@ async function main(): Promise<void> {
   const result = {
     machine,
     backend: "onnxruntime-node cpu",
-    models: `${f.models}/${f.prefix}*`,
+    models: [...names].join(", "),
+    repeats: f.repeats,
     date: new Date().toISOString().slice(0, 10),
     rows,
     kvCache: kv,
