@@ -28,6 +28,7 @@ export interface PairTable {
 
 /** Reusable buffers for {@link PairScratch.prepare} / {@link PairScratch.pair}. */
 export class PairScratch {
+  /** The token columns the pairs are counted over. */
   readonly table: ColumnTable;
   /** Sample indices of non-singleton groups, grouped by reference code. */
   readonly perm: Int32Array;

@@ -11,7 +11,10 @@ import { z } from "../deps.ts";
  * and the fix. Entry points print it alone (no stack trace).
  */
 export class EntropyInputError extends Error {
-  /** @param message one line naming the field and the fix */
+  /**
+   * Token grids or options the entropy probes cannot use.
+   * @param message one line naming the field and the fix
+   */
   constructor(message: string) {
     super(message);
     this.name = "EntropyInputError";

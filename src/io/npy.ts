@@ -27,16 +27,27 @@ export type NpyDtype =
 
 /** The typed array that holds each dtype's elements (bool as 0/1 bytes). */
 export interface NpyArrayTypes {
+  /** `|b1`, one byte per element. */
   bool: Uint8Array;
+  /** `|i1`. */
   int8: Int8Array;
+  /** `|u1`. */
   uint8: Uint8Array;
+  /** `<i2`. */
   int16: Int16Array;
+  /** `<u2` (token grids). */
   uint16: Uint16Array;
+  /** `<i4`. */
   int32: Int32Array;
+  /** `<u4`. */
   uint32: Uint32Array;
+  /** `<i8`. */
   int64: BigInt64Array;
+  /** `<u8`. */
   uint64: BigUint64Array;
+  /** `<f4`. */
   float32: Float32Array;
+  /** `<f8`. */
   float64: Float64Array;
 }
 
@@ -45,8 +56,11 @@ export type NpyData = NpyArrayTypes[NpyDtype];
 
 /** An n-dimensional array: dtype, shape (C order) and the flat elements. */
 export interface NpyArray<D extends NpyDtype = NpyDtype> {
+  /** Element type. */
   dtype: D;
+  /** Dimensions, outermost first; `[]` for a scalar. */
   shape: number[];
+  /** The elements in C (row-major) order; length = product of `shape`. */
   data: NpyArrayTypes[D];
 }
 

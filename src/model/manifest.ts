@@ -80,7 +80,10 @@ export function parseModelManifest(value: unknown, where: string): ModelManifest
 
 /** A manifest or model file that cannot be used, with the reason and the fix. */
 export class ManifestError extends Error {
-  /** @param message full message naming the field and the fix */
+  /**
+   * A bad model or manifest file.
+   * @param message full message naming the field and the fix
+   */
   constructor(message: string) {
     super(message);
     this.name = "ManifestError";

@@ -209,6 +209,14 @@ export class WebGpuModel implements ARModel {
   readonly #keyNames: string[];
   readonly #valueNames: string[];
 
+  /**
+   * Wrap a loaded session; {@link loadWebGpuModel} is the way to make one.
+   * @param manifest the validated manifest
+   * @param source where the manifest was read from
+   * @param session the onnxruntime-web session on the WebGPU provider
+   * @param adapter the adapter it runs on
+   * @param device the GPU device onnxruntime-web created
+   */
   constructor(
     manifest: ModelManifest,
     source: URL,

@@ -43,9 +43,10 @@ export class TokenDrawer {
    * Entropy (bits) of the guided, tempered distribution of the last draw, before top-k/top-p;
    * NaN unless the drawer was made with `recordEntropy`.
    */
-  entropyBits = NaN;
+  entropyBits: number = NaN;
 
   /**
+   * Scratch for one vocabulary size; reuse it for every draw of a run.
    * @param vocab vocabulary size V
    * @param recordEntropy compute {@link entropyBits} at every draw (costs one log per token)
    */

@@ -9,7 +9,10 @@ import { describeGrid, type Schedule, scheduleToJSON } from "../schedule/schedul
 
 /** A schedule that cannot run on a model, with the reason and the fix. */
 export class PairingError extends Error {
-  /** @param message full message naming the problem and the fix */
+  /**
+   * A model that does not fit the schedule or tokenizer it is paired with.
+   * @param message full message naming the problem and the fix
+   */
   constructor(message: string) {
     super(message);
     this.name = "PairingError";

@@ -86,7 +86,10 @@ const OptionsSchema = z.object({
 
 /** A sampling option that cannot be used, naming the option and the fix. */
 export class SampleOptionsError extends Error {
-  /** @param message full message */
+  /**
+   * Sampling options that cannot work together or are out of range.
+   * @param message full message naming the option and the fix
+   */
   constructor(message: string) {
     super(message);
     this.name = "SampleOptionsError";

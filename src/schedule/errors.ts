@@ -10,6 +10,7 @@ export class ConfigError extends Error {
   readonly field: string;
 
   /**
+   * A config error whose message reads `<field>: <problem>. Fix: <fix>.`
    * @param field dotted path of the field at fault
    * @param problem what is wrong, in plain words
    * @param fix what to do instead

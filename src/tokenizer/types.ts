@@ -38,9 +38,13 @@ export interface TokenGrids {
 
 /** Token grids from any source (e.g. a sampler's Int32Array output) accepted by `decode`. */
 export interface TokenGridsLike {
+  /** Number of grids. */
   n: number;
+  /** Rows per grid. */
   height: number;
+  /** Columns per grid. */
   width: number;
+  /** Token ids, grid by grid, row-major: length n x height x width. */
   tokens: ArrayLike<number>;
 }
 

@@ -8,7 +8,10 @@ import { z } from "../deps.ts";
 
 /** A user error on the command line or in an input file: print the message, exit 1. */
 export class UsageError extends Error {
-  /** @param message one line naming the flag or field and the fix */
+  /**
+   * A user error: the CLI prints its message alone (no stack) and exits 1.
+   * @param message one line naming the flag or field and the fix
+   */
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
