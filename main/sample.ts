@@ -5,13 +5,20 @@
  *
  * Writes `tokens.npy` (uint16 [N, H, W]), `labels.npy`, `samples.png` (one row per class) and
  * `run.json` (settings, timings, per-step trace) into `--out`.
+ *
+ * Resumable: every finished batch is saved at once under `--out/parts/`; rerunning the same
+ * command after an interruption (Ctrl-C, a crash) keeps those images and samples the rest, with
+ * the same tokens an uninterrupted run gives. A rerun with other settings into the same `--out`
+ * is refused (`--fresh` discards the parts). The parts are removed once the run is complete.
  * @module
  */
 import {
   BackendSchema,
+  cellCount,
   encodeNpy,
   loadModel,
   loadModelTokenizer,
+  loadNpyFile,
   numberFlag,
   parseFlags,
   progress,
@@ -20,6 +27,7 @@ import {
   type Schedule,
   scheduleByName,
   scheduleFromJSON,
+  scheduleToJSON,
   tokensToMosaic,
   UsageError,
   writeFileAtomic,
@@ -29,7 +37,8 @@ import {
 const USAGE =
   "Usage: deno task sample --model M.json [--schedule par4|file.json] [--classes 0,3|all] " +
   "[--count N] [--cfg S] [--cfg-interval K] [--temperature T] [--top-k K] [--top-p P] [--seed N] " +
-  "[--batch B] [--threads N] [--backend cpu|cuda|webgpu|auto] [--codebook C.npy.gz] [--entropy] [--out DIR]";
+  "[--batch B] [--threads N] [--backend cpu|cuda|webgpu|auto] [--codebook C.npy.gz] [--entropy] " +
+  "[--out DIR] [--fresh]";
 
 const Flags = z.object({
   model: z.string({ error: "is required (the model manifest .json or its .onnx)" }).min(1),
@@ -47,6 +56,7 @@ const Flags = z.object({
   backend: BackendSchema.default("cpu"),
   codebook: z.string().optional(),
   entropy: z.boolean().default(false),
+  fresh: z.boolean().default(false),
   out: z.string().default("out/sample"),
 });
 
@@ -95,8 +105,104 @@ function parseClasses(spec: string, names: string[] | undefined, numClasses: num
   });
 }
 
+/** What decides the tokens of a run: a resumed run must match it field for field. */
+interface RunKey {
+  model: string;
+  sha256: string;
+  schedule: string;
+  classes: number[];
+  seed: number;
+  cfg: number | undefined;
+  cfgInterval: number | undefined;
+  temperature: number | undefined;
+  topK: number | undefined;
+  topP: number | undefined;
+}
+
+/** Saved batches of an interrupted run: `parts/key.json` plus `parts/<first image>.npy` files. */
+class Parts {
+  readonly dir: string;
+  readonly cells: number;
+
+  constructor(out: string, cells: number) {
+    this.dir = `${out}/parts`;
+    this.cells = cells;
+  }
+
+  /**
+   * Tokens of the images finished by an earlier run with the same key (a prefix of the run), or
+   * null when there is none. A different key is a usage error unless `fresh` discards it.
+   */
+  async load(key: RunKey, fresh: boolean): Promise<Int32Array | null> {
+    let saved: RunKey | null = null;
+    try {
+      saved = JSON.parse(await Deno.readTextFile(`${this.dir}/key.json`));
+    } catch {
+      saved = null;
+    }
+    if (saved && !fresh) {
+      const differ = (Object.keys(key) as (keyof RunKey)[]).filter((k) =>
+        JSON.stringify(saved![k]) !== JSON.stringify(key[k])
+      );
+      if (differ.length > 0) {
+        throw new UsageError(
+          `--out: ${this.dir} holds the finished batches of a run with other settings ` +
+            `(${differ.join(", ")} differ). Fix: rerun with that run's flags to resume it, pass ` +
+            "another --out, or add --fresh to discard it",
+        );
+      }
+    }
+    if (fresh || !saved) {
+      await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+      await Deno.mkdir(this.dir, { recursive: true });
+      await writeFileAtomic(`${this.dir}/key.json`, JSON.stringify(key, null, 1));
+      return null;
+    }
+    const starts: number[] = [];
+    for await (const e of Deno.readDir(this.dir)) {
+      const m = /^(\d+)\.npy$/.exec(e.name);
+      if (e.isFile && m) starts.push(Number(m[1]));
+    }
+    starts.sort((a, b) => a - b);
+    const total = key.classes.length;
+    const chunks: Uint16Array[] = [];
+    let next = 0;
+    for (const start of starts) {
+      // Batches finish in order, so the saved ones form a prefix; stop at a gap or a bad file.
+      if (start !== next) break;
+      const a = await loadNpyFile(`${this.dir}/${start}.npy`).catch(() => null);
+      if (!a || a.dtype !== "uint16" || a.shape.length !== 2 || a.shape[1] !== this.cells) break;
+      if (next + a.shape[0] > total) break;
+      chunks.push(a.data as Uint16Array);
+      next += a.shape[0];
+    }
+    if (next === 0) return null;
+    const tokens = new Int32Array(next * this.cells);
+    let at = 0;
+    for (const c of chunks) {
+      tokens.set(c, at);
+      at += c.length;
+    }
+    return tokens;
+  }
+
+  /** Save one finished batch (atomically: a part is either whole or absent). */
+  async save(start: number, tokens: Int32Array): Promise<void> {
+    const n = tokens.length / this.cells;
+    await writeFileAtomic(
+      `${this.dir}/${start}.npy`,
+      encodeNpy({ dtype: "uint16", shape: [n, this.cells], data: Uint16Array.from(tokens) }, false),
+    );
+  }
+
+  /** The run is complete: its results are written, the parts are not needed. */
+  async remove(): Promise<void> {
+    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  }
+}
+
 async function main(): Promise<void> {
-  const f = parseFlags(Deno.args, Flags, ["entropy"], USAGE);
+  const f = parseFlags(Deno.args, Flags, ["entropy", "fresh"], USAGE);
   const model = await loadModel(f.model, { backend: f.backend, threads: f.threads });
   const m = model.manifest;
   const schedule = await readSchedule(
@@ -108,8 +214,31 @@ async function main(): Promise<void> {
     new Array(f.count).fill(c)
   );
   const tokenizer = await loadModelTokenizer(model, f.codebook);
+  const { height, width } = schedule.grid;
+  const parts = new Parts(f.out, cellCount(schedule.grid));
+  const key: RunKey = {
+    model: m.name,
+    sha256: m.sha256,
+    schedule: scheduleToJSON(schedule),
+    classes,
+    seed: f.seed,
+    cfg: f.cfg,
+    cfgInterval: f.cfgInterval,
+    temperature: f.temperature,
+    topK: f.topK,
+    topP: f.topP,
+  };
+  const resume = await parts.load(key, f.fresh);
+  if (resume) {
+    console.log(
+      `resuming: ${resume.length / parts.cells} of ${classes.length} images were sampled ` +
+        `before (${parts.dir})`,
+    );
+  }
   const bar = progress(`sampling ${schedule.name}`, classes.length);
   const run = await sampleMany(model, {
+    resume: resume ?? undefined,
+    onBatch: (start, tokens) => parts.save(start, tokens),
     schedule,
     classes,
     cfgScale: f.cfg,
@@ -124,7 +253,6 @@ async function main(): Promise<void> {
     onWarning: (w) => console.warn(`warning: ${w}`),
   });
   bar.stop();
-  const { height, width } = schedule.grid;
   const n = classes.length;
   await writeFileAtomic(
     `${f.out}/tokens.npy`,
@@ -149,6 +277,7 @@ async function main(): Promise<void> {
     schedule: schedule.name,
     steps,
     images: n,
+    resumedImages: run.resumed,
     settings: {
       cfg: f.cfg ?? m.sampling.cfgScale,
       cfgInterval: f.cfgInterval ?? m.sampling.cfgInterval,
@@ -159,7 +288,7 @@ async function main(): Promise<void> {
       batch: f.batch,
     },
     seconds: run.seconds,
-    secondsPerImage: run.seconds / n,
+    secondsPerImage: n > run.resumed ? run.seconds / (n - run.resumed) : null,
     modelSeconds: run.modelSeconds,
     trace: run.batches.map((b) =>
       b.trace.map((t) => ({
@@ -176,13 +305,16 @@ async function main(): Promise<void> {
     ),
   };
   await writeFileAtomic(`${f.out}/run.json`, JSON.stringify(summary, null, 1));
+  await parts.remove();
+  const sampled = n - run.resumed;
   console.log(
-    `${n} images, ${schedule.name} (${steps} steps) on ${model.backend}: ${
-      run.seconds.toFixed(2)
-    } s, ` +
-      `${(run.seconds / n).toFixed(3)} s/image, model ${
-        ((run.modelSeconds / run.seconds) * 100).toFixed(1)
-      }% of wall`,
+    `${n} images (${sampled} sampled now${run.resumed ? `, ${run.resumed} resumed` : ""}), ` +
+      `${schedule.name} (${steps} steps) on ${model.backend}: ${run.seconds.toFixed(2)} s` +
+      (sampled > 0
+        ? `, ${(run.seconds / sampled).toFixed(3)} s/image, model ${
+          ((run.modelSeconds / run.seconds) * 100).toFixed(1)
+        }% of wall`
+        : ""),
   );
   console.log(`wrote ${f.out}/samples.png, tokens.npy, labels.npy, run.json`);
   await model.dispose();

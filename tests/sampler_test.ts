@@ -86,6 +86,31 @@ Deno.test("same seed, same tokens; another seed, other tokens; batch size does n
   await model.dispose();
 });
 
+Deno.test("sampleMany resumes: saved batches plus the rest equal one uninterrupted run", async () => {
+  const model = await loadOnnxModel(new URL("tiny-par16.json", models));
+  try {
+    const schedule = scheduleByName(grid, "par16");
+    const opts = { schedule, classes: [0, 1, 2, 3, 4], seed: 9, batchSize: 2, cfgScale: 2 };
+    const saved: [number, Int32Array][] = [];
+    const whole = await sampleMany(model, {
+      ...opts,
+      onBatch: (start, tokens) => void saved.push([start, tokens.slice()]),
+    });
+    assertEquals(saved.map(([start, t]) => [start, t.length / 576]), [[0, 2], [2, 2], [4, 1]]);
+    const resumed = await sampleMany(model, { ...opts, resume: whole.tokens.slice(0, 2 * 576) });
+    assertEquals(resumed.resumed, 2);
+    assertEquals(resumed.batches.length, 2);
+    assertEquals(resumed.tokens, whole.tokens);
+    await assertRejects(
+      () => sampleMany(model, { ...opts, resume: new Int32Array(100) }),
+      SampleOptionsError,
+      "resume: 100 tokens are not whole images",
+    );
+  } finally {
+    await model.dispose();
+  }
+});
+
 Deno.test("recorded entropy and top-k: every token among the k most likely", async () => {
   const model = await loadOnnxModel(new URL("tiny-raster.json", models));
   const out = await sample(model, {

@@ -8,7 +8,7 @@ import type { ARModel } from "../model/ar_model.ts";
 import { cellCount } from "../schedule/grid.ts";
 import type { Schedule } from "../schedule/schedule.ts";
 import { Rng } from "../util/rng.ts";
-import { sample, type SampleOptions, type SampleResult } from "./sampler.ts";
+import { sample, type SampleOptions, SampleOptionsError, type SampleResult } from "./sampler.ts";
 
 /** Options of {@link sampleMany}: {@link SampleOptions} plus the batch size. */
 export interface SampleManyOptions extends Omit<SampleOptions, "uniforms" | "onStep"> {
@@ -16,6 +16,17 @@ export interface SampleManyOptions extends Omit<SampleOptions, "uniforms" | "onS
   batchSize?: number;
   /** Progress: images finished, images in all. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Tokens of the first `resume.length / cells` images, sampled earlier with the same model,
+   * schedule, settings, classes and seed: they are taken as they are and sampling starts after
+   * them (the uniforms of later images do not depend on where a run stopped).
+   */
+  resume?: Int32Array;
+  /**
+   * Called after each batch with its first image index and its tokens ([n, cells]), and awaited:
+   * the place to save finished work so an interrupted run can be resumed.
+   */
+  onBatch?: (start: number, tokens: Int32Array) => void | Promise<void>;
 }
 
 /** Result of {@link sampleMany}: all tokens plus each batch's result (for timing traces). */
@@ -26,17 +37,22 @@ export interface SampleManyResult {
   images: number;
   /** The schedule that ran. */
   schedule: Schedule;
-  /** Per-batch results, for their step traces. */
+  /** Per-batch results of this call, for their step traces. */
   batches: SampleResult[];
-  /** Wall seconds in all. */
+  /** Images taken from `resume` rather than sampled by this call. */
+  resumed: number;
+  /** Wall seconds of this call. */
   seconds: number;
-  /** Model runtime seconds in all. */
+  /** Model runtime seconds of this call. */
   modelSeconds: number;
 }
 
 /**
  * Sample `classes.length` images in batches of `batchSize`, image i drawing its tokens from
  * uniforms `i * cells ... (i + 1) * cells - 1` of the stream seeded by `seed`.
+ * @example
+ * const run = await sampleMany(model, { schedule, classes: [0, 0, 1, 1], seed: 7, batchSize: 2 });
+ * run.tokens; // Int32Array [4 * cells]
  */
 export async function sampleMany(
   model: ARModel,
@@ -50,15 +66,27 @@ export async function sampleMany(
   const batches: SampleResult[] = [];
   const t0 = performance.now();
   let modelSeconds = 0;
-  for (let i = 0; i < images; i += batchSize) {
+  const resumed = options.resume ? options.resume.length / cells : 0;
+  if (!Number.isInteger(resumed) || resumed > images) {
+    throw new SampleOptionsError(
+      `resume: ${options.resume!.length} tokens are not whole images of ${cells} cells within ` +
+        `the ${images} asked for. Fix: pass the tokens of an earlier run's first images`,
+    );
+  }
+  if (options.resume) {
+    tokens.set(options.resume);
+    options.onProgress?.(resumed, images);
+  }
+  for (let i = resumed; i < images; i += batchSize) {
     const n = Math.min(batchSize, images - i);
     const r = await sample(model, {
       ...options,
       classes: options.classes.slice(i, i + n),
       uniforms: uniforms.subarray(i * cells, (i + n) * cells),
-      onWarning: i === 0 ? options.onWarning : () => {},
+      onWarning: i === resumed ? options.onWarning : () => {},
     });
     tokens.set(r.tokens, i * cells);
+    await options.onBatch?.(i, r.tokens);
     modelSeconds += r.modelSeconds;
     batches.push(r);
     options.onProgress?.(i + n, images);
@@ -68,6 +96,7 @@ export async function sampleMany(
     images,
     schedule: options.schedule,
     batches,
+    resumed,
     seconds: (performance.now() - t0) / 1000,
     modelSeconds,
   };
