@@ -112,11 +112,11 @@ interface RunKey {
   schedule: string;
   classes: number[];
   seed: number;
-  cfg: number | undefined;
-  cfgInterval: number | undefined;
-  temperature: number | undefined;
-  topK: number | undefined;
-  topP: number | undefined;
+  cfg: number;
+  cfgInterval: number | null;
+  temperature: number;
+  topK: number;
+  topP: number;
 }
 
 /** Saved batches of an interrupted run: `parts/key.json` plus `parts/<first image>.npy` files. */
@@ -222,11 +222,12 @@ async function main(): Promise<void> {
     schedule: scheduleToJSON(schedule),
     classes,
     seed: f.seed,
-    cfg: f.cfg,
-    cfgInterval: f.cfgInterval,
-    temperature: f.temperature,
-    topK: f.topK,
-    topP: f.topP,
+    // The effective settings: a flag left out means the manifest's default.
+    cfg: f.cfg ?? m.sampling.cfgScale,
+    cfgInterval: f.cfgInterval ?? m.sampling.cfgInterval,
+    temperature: f.temperature ?? m.sampling.temperature,
+    topK: f.topK ?? m.sampling.topK,
+    topP: f.topP ?? m.sampling.topP,
   };
   const resume = await parts.load(key, f.fresh);
   if (resume) {
