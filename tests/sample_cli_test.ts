@@ -8,8 +8,8 @@ import { loadNpyFile } from "../src/io/mod.ts";
 
 const cli = new URL("../main/sample.ts", import.meta.url).pathname;
 const model = new URL("../fixtures/models/tiny-raster.json", import.meta.url).pathname;
-// 8 raster images one at a time: long enough (576 steps each) to stop the run part-way.
-const args = ["--model", model, "--classes", "0,1", "--count", "4", "--batch", "1", "--seed", "5"];
+// 12 raster images one at a time: long enough (576 steps each) to stop the run part-way.
+const args = ["--model", model, "--classes", "0,1", "--count", "6", "--batch", "1", "--seed", "5"];
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -30,7 +30,7 @@ Deno.test("sample CLI: an interrupted run resumes to the tokens of an uninterrup
     }
     assert(!(await exists(`${dir}/whole/parts`)), "parts removed after a complete run");
     const want = await loadNpyFile(`${dir}/whole/tokens.npy`);
-    assertEquals(want.shape, [8, 24, 24]);
+    assertEquals(want.shape, [12, 24, 24]);
 
     // Stop a second run as soon as its first batch is saved.
     const child = new Deno.Command(Deno.execPath(), {
@@ -38,11 +38,17 @@ Deno.test("sample CLI: an interrupted run resumes to the tokens of an uninterrup
       stdout: "null",
       stderr: "null",
     }).spawn();
+    let exited = false;
+    const status = child.status.then((s) => (exited = true, s));
+    const deadline = Date.now() + 120_000;
     while (!(await exists(`${dir}/cut/parts/0.npy`))) {
+      if (exited || Date.now() > deadline) {
+        throw new Error(`the run ${exited ? "ended" : "took 2 minutes"} before saving a batch`);
+      }
       await new Promise((r) => setTimeout(r, 10));
     }
-    child.kill("SIGKILL");
-    await child.status;
+    if (!exited) child.kill("SIGKILL");
+    await status;
     assert(!(await exists(`${dir}/cut/tokens.npy`)), "the run was stopped before it finished");
 
     // Other settings into the same folder are refused, naming what differs.
@@ -54,11 +60,11 @@ Deno.test("sample CLI: an interrupted run resumes to the tokens of an uninterrup
     const resumed = await denoRun([cli, ...args, "--out", `${dir}/cut`]);
     assertEquals(resumed.code, 0, resumed.stderr);
     const line = resumed.stdout.split("\n").find((l) => l.startsWith("resuming: "));
-    assert(line && / of 8 images were sampled before/.test(line), resumed.stdout);
+    assert(line && / of 12 images were sampled before/.test(line), resumed.stdout);
     const got = await loadNpyFile(`${dir}/cut/tokens.npy`);
     assertEquals(got.data, want.data, "resumed tokens equal the uninterrupted run's");
     const run = JSON.parse(await Deno.readTextFile(`${dir}/cut/run.json`));
-    assert(run.resumedImages >= 1 && run.resumedImages < 8, `resumed ${run.resumedImages}`);
+    assert(run.resumedImages >= 1 && run.resumedImages < 12, `resumed ${run.resumedImages}`);
     assert(!(await exists(`${dir}/cut/parts`)), "parts removed once complete");
   } finally {
     await Deno.remove(dir, { recursive: true });
