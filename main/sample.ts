@@ -16,6 +16,7 @@ import {
   BackendSchema,
   cellCount,
   encodeNpy,
+  isUserError,
   loadModel,
   loadModelTokenizer,
   loadNpyFile,
@@ -82,9 +83,9 @@ async function readSchedule(
         `--schedule: cannot read ${spec} (${(err as Error).message}). Fix: check the path`,
       );
     }
-    return scheduleFromJSON(text);
+    return flagError("--schedule", () => scheduleFromJSON(text));
   }
-  return scheduleByName(grid, spec);
+  return flagError("--schedule", () => scheduleByName(grid, spec));
 }
 
 function parseClasses(spec: string, names: string[] | undefined, numClasses: number): number[] {
@@ -103,6 +104,23 @@ function parseClasses(spec: string, names: string[] | undefined, numClasses: num
     }
     return n;
   });
+}
+
+/** Run `fn`; a user error it throws is re-thrown as a {@link UsageError} naming `flag`. */
+function flagError<T>(flag: string, fn: () => T): T {
+  const name = (err: unknown) => {
+    if (!isUserError(err)) throw err;
+    // The library's own field name (e.g. "schedule: ...") gives way to the flag.
+    const field = `${flag.slice(2)}: `;
+    const message = err.message.startsWith(field) ? err.message.slice(field.length) : err.message;
+    throw new UsageError(`${flag}: ${message}`);
+  };
+  try {
+    const out = fn();
+    return (out instanceof Promise ? out.catch(name) : out) as T;
+  } catch (err) {
+    return name(err);
+  }
 }
 
 /** What decides the tokens of a run: a resumed run must match it field for field. */
@@ -203,7 +221,10 @@ class Parts {
 
 async function main(): Promise<void> {
   const f = parseFlags(Deno.args, Flags, ["entropy", "fresh"], USAGE);
-  const model = await loadModel(f.model, { backend: f.backend, threads: f.threads });
+  const model = await flagError(
+    "--model",
+    () => loadModel(f.model, { backend: f.backend, threads: f.threads }),
+  );
   const m = model.manifest;
   const schedule = await readSchedule(
     f.schedule,

@@ -87,3 +87,31 @@ Deno.test("sample CLI: --fresh discards saved batches of another run", async () 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("sample CLI: user errors are one line naming the flag, before any sampling", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sample-cli-" });
+  try {
+    for (
+      const [flags, flag] of [
+        [["--model", `${dir}/missing.json`], "--model"],
+        [["--model", model, "--schedule", "bogus"], "--schedule"],
+        [["--model", model, "--schedule", `${dir}/none.json`], "--schedule"],
+        [["--model", model, "--classes", "99"], "--classes"],
+        [["--model", model, "--count", "0"], "--count"],
+        [["--model", model, "--top-p", "2"], "--top-p"],
+        [["--model", model, "--backend", "tpu"], "--backend"],
+        [["--classes", "0"], "--model"],
+      ] as const
+    ) {
+      const r = await denoRun([cli, ...flags, "--out", `${dir}/out`]);
+      assertEquals(r.code, 1, `${flags.join(" ")}: ${r.stderr}`);
+      const lines = r.stderr.trim().split("\n");
+      assertEquals(lines.length, 1, r.stderr);
+      assert(lines[0].startsWith(`sample: ${flag}`), `${flags.join(" ")}: ${r.stderr}`);
+      assert(lines[0].includes("Fix:") || lines[0].includes("Usage:"), r.stderr);
+    }
+    assert(!(await exists(`${dir}/out/tokens.npy`)), "nothing sampled");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
