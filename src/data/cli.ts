@@ -7,47 +7,31 @@
  * --iterations N, --seed N, --max-emoji N, --check, --quiet.
  * @module
  */
-import { parseArgs } from "node:util";
 import { z } from "../deps.ts";
+import { numberFlag, parseFlags, runMain } from "../util/cli.ts";
 import { buildEmojiFixtures, EMOJI_FIXTURE_FILES } from "./build_emoji.ts";
 
-const Int = (name: string, min: number) =>
-  z.coerce.number({ error: `--${name} must be a number` }).int(`--${name} must be an integer`).min(
-    min,
-    `--${name} must be at least ${min}`,
-  );
+const USAGE = "Usage: deno task data [--out DIR] [--pictures DIR] [--k N] [--samples N] " +
+  "[--iterations N] [--seed N] [--max-emoji N] [--check] [--quiet]";
+
+const int = (min: number) => numberFlag().pipe(z.number().int().min(min));
 
 const Flags = z.object({
   out: z.string().min(1).default("fixtures/emoji"),
   pictures: z.string().min(1).default("out/data"),
-  k: Int("k", 2).max(65536, "--k must be at most 65536 (uint16 tokens)").default(1024),
-  samples: Int("samples", 1).default(200_000),
-  iterations: Int("iterations", 0).default(20),
-  seed: Int("seed", 0).default(0),
-  "max-emoji": Int("max-emoji", 1).optional(),
+  k: numberFlag().pipe(z.number().int().min(2).max(65536, "at most 65536 (uint16 tokens)"))
+    .default(1024),
+  samples: int(1).default(200_000),
+  iterations: int(0).default(20),
+  seed: int(0).default(0),
+  maxEmoji: int(1).optional(),
   check: z.boolean().default(false),
   quiet: z.boolean().default(false),
 });
 
+/** Build (or, with --check, rebuild and compare); the exit code. */
 async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      out: { type: "string" },
-      pictures: { type: "string" },
-      k: { type: "string" },
-      samples: { type: "string" },
-      iterations: { type: "string" },
-      seed: { type: "string" },
-      "max-emoji": { type: "string" },
-      check: { type: "boolean" },
-      quiet: { type: "boolean" },
-    },
-    strict: true,
-  });
-  const parsed = Flags.safeParse(values);
-  if (!parsed.success) throw new Error(parsed.error.issues.map((i) => i.message).join("; "));
-  const f = parsed.data;
+  const f = parseFlags(args, Flags, ["check", "quiet"], USAGE);
   const started = performance.now();
   const outDir = f.check ? await Deno.makeTempDir({ prefix: "parlab-emoji-check-" }) : f.out;
   const log = f.quiet ? undefined : (line: string) => {
@@ -61,7 +45,7 @@ async function main(args: string[]): Promise<number> {
       samplePatches: f.samples,
       iterations: f.iterations,
       seed: f.seed,
-      maxEmoji: f["max-emoji"],
+      maxEmoji: f.maxEmoji,
       log,
     });
     console.log(
@@ -90,10 +74,8 @@ async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (err) {
-    console.error(`error: ${(err as Error).message}`);
-    Deno.exit(1);
-  }
+  await runMain("data", async () => {
+    const code = await main(Deno.args);
+    if (code !== 0) Deno.exit(code);
+  });
 }
