@@ -13,17 +13,28 @@ export type TensorConstructor<T> = new (
   dims: readonly number[],
 ) => T;
 
+/** The contract's past-cache input names, layer by layer. */
+export interface PastNames {
+  keyNames: string[];
+  valueNames: string[];
+}
+
 /**
  * `input_ids`, `position_ids` and `attention_mask` plus the past keys/values, keyed by the
- * contract's input names, for a cache that holds `pastLength` slots.
+ * contract's input names, for a cache of `cache.batch` rows holding `cache.length` slots. Throws
+ * when the step's batch is not the cache's.
  */
 export function stepFeeds<T>(
   Tensor: TensorConstructor<T>,
   inputs: StepInputs,
-  pastLength: number,
-  past: { keyNames: string[]; valueNames: string[]; keys: T[]; values: T[] },
+  cache: { batch: number; length: number },
+  names: PastNames,
+  past: { keys: T[]; values: T[] },
 ): Record<string, T> {
   const { batch, length } = inputs;
+  if (batch !== cache.batch) {
+    throw new Error(`step batch ${batch} differs from the cache's ${cache.batch}`);
+  }
   const feeds: Record<string, T> = {
     input_ids: new Tensor("int64", inputs.inputIds, [batch, length]),
     position_ids: new Tensor("int64", inputs.positionIds, [batch, length]),
@@ -31,18 +42,18 @@ export function stepFeeds<T>(
       batch,
       1,
       length,
-      pastLength + length,
+      cache.length + length,
     ]),
   };
   for (let i = 0; i < past.keys.length; i++) {
-    feeds[past.keyNames[i]] = past.keys[i];
-    feeds[past.valueNames[i]] = past.values[i];
+    feeds[names.keyNames[i]] = past.keys[i];
+    feeds[names.valueNames[i]] = past.values[i];
   }
   return feeds;
 }
 
 /** The contract's past-cache input names of a model with `layers` layers. */
-export function pastInputNames(layers: number): { keyNames: string[]; valueNames: string[] } {
+export function pastInputNames(layers: number): PastNames {
   return {
     keyNames: Array.from({ length: layers }, (_, i) => `past.${i}.key`),
     valueNames: Array.from({ length: layers }, (_, i) => `past.${i}.value`),

@@ -10,6 +10,7 @@ import {
   checkContractInputs,
   keepSlots,
   pastInputNames,
+  type PastNames,
   stepFeeds,
   type TensorConstructor,
 } from "./feeds.ts";
@@ -184,8 +185,7 @@ class OnnxNodeModel implements ARModel {
   readonly source: URL;
   readonly backend: string;
   readonly #session: OrtNodeTypes.InferenceSession;
-  readonly #keyNames: string[];
-  readonly #valueNames: string[];
+  readonly #names: PastNames;
 
   constructor(
     manifest: ModelManifest,
@@ -197,7 +197,7 @@ class OnnxNodeModel implements ARModel {
     this.source = source;
     this.#session = session;
     this.backend = `onnxruntime-node ${provider}`;
-    ({ keyNames: this.#keyNames, valueNames: this.#valueNames } = pastInputNames(manifest.layers));
+    this.#names = pastInputNames(manifest.layers);
     checkContractInputs(session.inputNames, manifest);
   }
 
@@ -208,20 +208,12 @@ class OnnxNodeModel implements ARModel {
 
   async step(cache: KVCache, inputs: StepInputs): Promise<StepOutput> {
     const c = cache as OrtCache;
-    const { batch, length } = inputs;
-    if (batch !== c.batch) {
-      throw new Error(`step batch ${batch} differs from the cache's ${c.batch}`);
-    }
     const feeds = stepFeeds(
       ort.Tensor as unknown as TensorConstructor<OrtTensor>,
       inputs,
-      c.length,
-      {
-        keyNames: this.#keyNames,
-        valueNames: this.#valueNames,
-        keys: c.keys,
-        values: c.values,
-      },
+      c,
+      this.#names,
+      c,
     );
     const t0 = performance.now();
     const out = await this.#session.run(feeds);
@@ -230,7 +222,7 @@ class OnnxNodeModel implements ARModel {
       c.keys[i] = out[`present.${i}.key`] as OrtTensor;
       c.values[i] = out[`present.${i}.value`] as OrtTensor;
     }
-    c.length += length;
+    c.length += inputs.length;
     return { logits: out.logits.data as Float32Array, modelSeconds };
   }
 

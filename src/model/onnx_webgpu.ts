@@ -15,6 +15,7 @@ import {
   checkContractInputs,
   keepSlots,
   pastInputNames,
+  type PastNames,
   stepFeeds,
   type TensorConstructor,
 } from "./feeds.ts";
@@ -206,8 +207,7 @@ export class WebGpuModel implements ARModel {
   /** The GPU device onnxruntime-web created (shared by every WebGPU session of the process). */
   readonly device: GPUDevice;
   readonly #session: ort.InferenceSession;
-  readonly #keyNames: string[];
-  readonly #valueNames: string[];
+  readonly #names: PastNames;
 
   /**
    * Wrap a loaded session; {@link loadWebGpuModel} is the way to make one.
@@ -233,7 +233,7 @@ export class WebGpuModel implements ARModel {
     this.backend = `onnxruntime-web webgpu (${adapter.name}; ${
       adapter.fallback ? "software" : "hardware"
     }; ${f16})`;
-    ({ keyNames: this.#keyNames, valueNames: this.#valueNames } = pastInputNames(manifest.layers));
+    this.#names = pastInputNames(manifest.layers);
     checkContractInputs(session.inputNames, manifest);
   }
 
@@ -246,21 +246,13 @@ export class WebGpuModel implements ARModel {
 
   async step(cache: KVCache, inputs: StepInputs): Promise<StepOutput> {
     const c = cache as GpuCache;
-    const { batch, length } = inputs;
-    if (batch !== c.batch) {
-      throw new Error(`step batch ${batch} differs from the cache's ${c.batch}`);
-    }
     const { keys, values } = c.store;
     const feeds = stepFeeds(
       ort.Tensor as unknown as TensorConstructor<OrtTensor>,
       inputs,
-      c.length,
-      {
-        keyNames: this.#keyNames,
-        valueNames: this.#valueNames,
-        keys: keys,
-        values: values,
-      },
+      c,
+      this.#names,
+      c.store,
     );
     const t0 = performance.now();
     const out = await this.#session.run(feeds);
@@ -273,7 +265,7 @@ export class WebGpuModel implements ARModel {
       keys[i] = out[`present.${i}.key`] as OrtTensor;
       values[i] = out[`present.${i}.value`] as OrtTensor;
     }
-    c.length += length;
+    c.length += inputs.length;
     return { logits, modelSeconds };
   }
 
