@@ -96,9 +96,11 @@ const CUDA_LIBRARIES = ["libonnxruntime_providers_shared.so", "libonnxruntime_pr
 
 /**
  * The CUDA provider libraries missing from onnxruntime-node's binary folder (empty when all are
- * there). npm's install script downloads them; Deno skips install scripts.
+ * there). npm's install script downloads them; Deno skips install scripts. onnxruntime-node
+ * ships CUDA for Linux only, so elsewhere all of them are missing.
  */
 export function missingCudaLibraries(): string[] {
+  if (Deno.build.os !== "linux") return CUDA_LIBRARIES;
   let dir: URL;
   try {
     dir = ortNodeBinaryDir();
@@ -119,7 +121,7 @@ export function missingCudaLibraries(): string[] {
  * and the provider libraries are on disk.
  */
 export async function cudaAvailable(): Promise<boolean> {
-  if (Deno.build.os !== "linux" || missingCudaLibraries().length > 0) return false;
+  if (missingCudaLibraries().length > 0) return false;
   try {
     ort = await loadOrtNode();
     return ort.listSupportedBackends().some((b: { name: string }) => b.name === "cuda");
@@ -152,7 +154,7 @@ export async function loadOnnxModel(
   if (provider === "cuda") {
     // Checked here rather than left to the runtime: its failed dlopen prints a multi-line native
     // log, and a CI test process that took that path once crashed at exit; keep it out.
-    const missing = Deno.build.os === "linux" ? missingCudaLibraries() : ["a Linux build"];
+    const missing = missingCudaLibraries();
     if (missing.length > 0) throw new ManifestError(`${NO_CUDA} (missing: ${missing.join(", ")})`);
   }
   let session: OrtNodeTypes.InferenceSession;
