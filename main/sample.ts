@@ -16,7 +16,7 @@ import {
   BackendSchema,
   cellCount,
   encodeNpy,
-  isUserError,
+  flagError,
   loadModel,
   loadModelTokenizer,
   loadNpyFile,
@@ -104,23 +104,6 @@ function parseClasses(spec: string, names: string[] | undefined, numClasses: num
     }
     return n;
   });
-}
-
-/** Run `fn`; a user error it throws is re-thrown as a {@link UsageError} naming `flag`. */
-function flagError<T>(flag: string, fn: () => T): T {
-  const name = (err: unknown) => {
-    if (!isUserError(err)) throw err;
-    // The library's own field name (e.g. "schedule: ...") gives way to the flag.
-    const field = `${flag.slice(2)}: `;
-    const message = err.message.startsWith(field) ? err.message.slice(field.length) : err.message;
-    throw new UsageError(`${flag}: ${message}`);
-  };
-  try {
-    const out = fn();
-    return (out instanceof Promise ? out.catch(name) : out) as T;
-  } catch (err) {
-    return name(err);
-  }
 }
 
 /** What decides the tokens of a run: a resumed run must match it field for field. */

@@ -25,11 +25,6 @@ export async function denoRun(args: string[], cwd?: string): Promise<DenoRunResu
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-/** `deno run` of `script` as a URL importer would: no deno.json, no lock, fresh 127.0.0.1 files. */
-export function denoRunAsUrlImporter(script: string, cwd: string): Promise<DenoRunResult> {
-  return denoRun(["--no-config", "--no-lock", "--reload=http://127.0.0.1", script], cwd);
-}
-
 /**
  * Serve this repository over HTTP on 127.0.0.1, then run a user script in a fresh Deno process
  * with no config that imports `entry` (a repository path, e.g. `mod.ts`) as `m` and runs `body`;
@@ -55,7 +50,11 @@ export async function importByUrl(entry: string, body: string): Promise<unknown>
       `${dir}/user.ts`,
       `const m = await import(${JSON.stringify(url)});\n${body}`,
     );
-    const out = await denoRunAsUrlImporter(`${dir}/user.ts`, dir);
+    // As a URL importer would: no deno.json, no lock, fresh 127.0.0.1 files.
+    const out = await denoRun(
+      ["--no-config", "--no-lock", "--reload=http://127.0.0.1", `${dir}/user.ts`],
+      dir,
+    );
     if (out.code !== 0) throw new Error(`import of ${entry} by URL failed:\n${out.stderr}`);
     return JSON.parse(out.stdout.trim().split("\n").at(-1)!);
   } finally {

@@ -81,6 +81,28 @@ export function isUserError(err: unknown): err is Error {
 }
 
 /**
+ * Run `fn` (sync or async) for one flag's value: a user error it throws (a missing model file,
+ * an unknown schedule name) comes back as a {@link UsageError} that starts with the flag, the
+ * library's own field name (`schedule: ...`) giving way to it.
+ * @example
+ * const model = await flagError("--model", () => loadModel(path));
+ */
+export function flagError<T>(flag: string, fn: () => T): T {
+  const rename = (err: unknown): never => {
+    if (!isUserError(err)) throw err;
+    const field = `${flag.replace(/^--/, "")}: `;
+    const message = err.message.startsWith(field) ? err.message.slice(field.length) : err.message;
+    throw new UsageError(`${flag}: ${message}`);
+  };
+  try {
+    const out = fn();
+    return (out instanceof Promise ? out.catch(rename) : out) as T;
+  } catch (err) {
+    return rename(err);
+  }
+}
+
+/**
  * Run a task's main function: user errors print one line and exit 1; anything else is a bug
  * and keeps its stack.
  */

@@ -5,4 +5,4 @@
 export { Rng } from "./rng.ts";
 export { writeFileAtomic } from "./atomic.ts";
 export { type Progress, progress } from "./progress.ts";
-export { isUserError, numberFlag, parseFlags, runMain, UsageError } from "./cli.ts";
+export { flagError, isUserError, numberFlag, parseFlags, runMain, UsageError } from "./cli.ts";
