@@ -4,10 +4,7 @@
  * distance and per class, and the dependency cost of the standard schedules; plus the
  * model-based entropy increase maps when teacher-forcing results are passed in.
  * Writes figures (SVG + PNG) and one JSON of numbers into an output folder.
- *
- * Command line (the emoji fixture): `deno task dependency [--out DIR] [--split train|val]
- * [--workers N] [--models base.json,other.json,...]` (models: teacher-forced on val, the first
- * is the sequential base of the entropy increase maps).
+ * The command line is `main/dependency.ts` (`deno task dependency`).
  * @module
  */
 import {
@@ -15,7 +12,6 @@ import {
   conditionalEntropyRow,
   dependencyByClass,
   entropyIncrease,
-  EntropyInputError,
   meanByDistance,
   meanByOffset,
   MI_ESTIMATORS,
@@ -42,8 +38,7 @@ import {
 } from "../src/viz/entropy_maps.ts";
 import { type Figure, saveFigure } from "../src/viz/render.ts";
 import { loadEmojiDataset, loadPatchTokenizer } from "../src/data/mod.ts";
-import { numberFlag, parseFlags, runMain, UsageError } from "../src/util/cli.ts";
-import { z } from "../src/deps.ts";
+import { UsageError } from "../src/util/errors.ts";
 import { loadOnnxModel } from "../src/model/mod.ts";
 import { teacherForce } from "../src/sampler/mod.ts";
 import { scheduleFromJSON } from "../src/schedule/mod.ts";
@@ -528,54 +523,5 @@ export async function runFixtureDependencyAnalysis(
     workers: options.workers,
     progress: options.progress,
     increase,
-  });
-}
-
-const USAGE = "Usage: deno task dependency [--out DIR] [--split train|val] [--workers N] " +
-  "[--models base.json,other.json,...]";
-
-if (import.meta.main) {
-  await runMain("dependency", async () => {
-    const flags = parseFlags(
-      Deno.args,
-      z.object({
-        out: z.string().min(1).default("results/dependency"),
-        split: z.enum(["train", "val"]).default("train"),
-        workers: numberFlag().pipe(z.number().int().min(0).max(64)).optional(),
-        models: z.string().min(1).optional(),
-      }),
-      [],
-      USAGE,
-    );
-    try {
-      const models = flags.models?.split(",").map((m) => m.trim()).filter((m) => m !== "");
-      if (models && models.length < 2) {
-        throw new UsageError(
-          "--models: name a sequential base and at least one model to compare, comma-separated",
-        );
-      }
-      const s = await runFixtureDependencyAnalysis(flags.out, {
-        split: flags.split,
-        workers: flags.workers,
-        models,
-      });
-      const costs = Object.entries(s.scheduleCosts)
-        .map(([name, c]) => `${name} ${c.total.toFixed(0)}`)
-        .join(", ");
-      console.log(
-        `dependency: ${s.samples} grids, ${s.seconds.total} s; within-step MI (bits): ${costs}\n` +
-          (s.increase
-            ? `model-based mean increase (bits): ${
-              s.increase.map((i) => `${i.label} ${i.quantity} ${i.meanIncreaseBits.toFixed(3)}`)
-                .join(", ")
-            }\n`
-            : "") +
-          `figures and dependency.json in ${flags.out}`,
-      );
-    } catch (err) {
-      // Bad token data or options: one line, no stack (other errors are bugs and keep theirs).
-      if (err instanceof EntropyInputError) throw new UsageError(err.message);
-      throw err;
-    }
   });
 }

@@ -4,7 +4,8 @@
  * (the local dependency that independent sampling inside a step ignores; PAR keeps it at zero).
  * @module
  */
-import { cellCoords, type Schedule } from "../mod.ts";
+import { cellCoords } from "../src/media/mod.ts";
+import type { Schedule } from "../src/schedule/mod.ts";
 
 /** One row of the schedule table. */
 export interface ScheduleStats {

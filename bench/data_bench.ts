@@ -18,7 +18,7 @@ Deno.bench({
   async fn() {
     const dir = await Deno.makeTempDir();
     try {
-      await buildEmojiFixtures({ outDir: dir, picturesDir: null });
+      await buildEmojiFixtures({ outDir: dir });
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -1,5 +1,6 @@
 /** Schedule builders are on the sampler's start-up path: keep them cheap. */
-import { makeGrid, par, raster, rasterGroups, stepSlots } from "../mod.ts";
+import { makeGrid } from "../src/media/mod.ts";
+import { par, raster, rasterGroups, stepSlots } from "../src/schedule/mod.ts";
 
 const image = makeGrid(24, 24);
 const video = makeGrid(16, 16, 5);

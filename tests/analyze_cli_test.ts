@@ -4,7 +4,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import { denoRun } from "./deno_run.ts";
 
-const cli = new URL("../analysis/analyze.ts", import.meta.url).pathname;
+const cli = new URL("../main/analyze.ts", import.meta.url).pathname;
 
 const run = (args: string[]) => denoRun([cli, ...args]);
 

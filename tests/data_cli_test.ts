@@ -4,7 +4,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import { denoRun } from "./deno_run.ts";
 
-const cli = new URL("../src/data/cli.ts", import.meta.url).pathname;
+const cli = new URL("../main/data.ts", import.meta.url).pathname;
 
 Deno.test("data CLI: bad flags fail with one line naming the flag", async () => {
   for (

@@ -21,7 +21,9 @@ import {
 } from "../src/data/emoji_fixture.ts";
 import { sha256Hex } from "../src/io/hash.ts";
 import { saveNpyFile } from "../src/io/npy.ts";
-import { sharp } from "../src/deps.ts";
+import { loadSharp } from "../src/deps/sharp.ts";
+
+const sharp = await loadSharp();
 
 const FIXTURES = new URL("../fixtures/emoji/", import.meta.url);
 const GOLDEN = new URL("./golden/emoji_slice.json", import.meta.url);
@@ -32,7 +34,6 @@ const SLICE: Omit<EmojiBuildOptions, "outDir"> = {
   iterations: 4,
   seed: 7,
   valHashFraction: 0.3,
-  picturesDir: null,
 };
 
 async function rejects(p: Promise<unknown>, includes: string): Promise<string> {
@@ -142,7 +143,6 @@ Deno.test("a build over packages with corrupt PNGs skips them with a warning", a
       samplePatches: 2000,
       iterations: 3,
       valHashFraction: 0.5,
-      picturesDir: null,
     });
     assertEquals(manifest.counts.skipped, 2);
     assertEquals(manifest.counts.train.total + manifest.counts.val.total, 2 * 11 - 2);

@@ -13,7 +13,7 @@ import {
   speedQualityTable,
   writeExperimentFigures,
 } from "../analysis/experiment_report.ts";
-import { FIXTURE_MODELS_DIR } from "../mod.ts";
+import { FIXTURE_MODELS_DIR } from "../src/model/mod.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 
 /** The cheapest setting that still runs every stage: 1 picture per class on two tiny models. */

@@ -3,7 +3,8 @@
  * logit difference per step: the proof that an exported model computes what PyTorch computed.
  * @module
  */
-import { type ARModel, loadNpyFile, loadOnnxModel } from "../mod.ts";
+import { loadNpyFile } from "../src/io/mod.ts";
+import { type ARModel, loadOnnxModel } from "../src/model/mod.ts";
 
 /** One step of a golden index. */
 export interface GoldenStep {

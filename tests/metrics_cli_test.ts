@@ -6,7 +6,7 @@ import { denoRun } from "./deno_run.ts";
 import { loadEmojiDataset } from "../src/data/mod.ts";
 import { saveNpyFile } from "../src/io/mod.ts";
 
-const cli = new URL("../src/metrics/cli.ts", import.meta.url).pathname;
+const cli = new URL("../main/metrics.ts", import.meta.url).pathname;
 
 const run = (args: string[]) => denoRun([cli, ...args]);
 

@@ -12,7 +12,7 @@ import {
 } from "../src/metrics/mod.ts";
 import { loadEmojiDataset, loadPatchTokenizer } from "../src/data/mod.ts";
 import { Rng } from "../src/util/rng.ts";
-import type { TokenGrids } from "../src/tokenizer/types.ts";
+import type { TokenGrids } from "../src/media/batches.ts";
 
 const CELLS = 24 * 24;
 

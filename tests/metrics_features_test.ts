@@ -5,8 +5,8 @@
  */
 import { assertAlmostEquals, assertEquals, assertRejects } from "./assert.ts";
 import { consistencyFromLogits, ImageFeatureExtractor } from "../src/metrics/mod.ts";
-import { ManifestError } from "../src/model/manifest.ts";
-import type { ImageBatch } from "../src/tokenizer/types.ts";
+import { ManifestError } from "../src/util/errors.ts";
+import type { ImageBatch } from "../src/media/batches.ts";
 
 const fixtures = new URL("../fixtures/classifier/", import.meta.url);
 

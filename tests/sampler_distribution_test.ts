@@ -1,5 +1,6 @@
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
-import { nllAndEntropy, Rng, TokenDrawer } from "../mod.ts";
+import { nllAndEntropy, TokenDrawer } from "../src/sampler/mod.ts";
+import { Rng } from "../src/util/mod.ts";
 
 const off = { temperature: 1, topK: 0, topP: 1 };
 

@@ -9,7 +9,8 @@
  * image are not compared.
  */
 import { assert } from "./assert.ts";
-import { loadNpyFile, loadOnnxModel } from "../mod.ts";
+import { loadNpyFile } from "../src/io/mod.ts";
+import { loadOnnxModel } from "../src/model/mod.ts";
 import { sample } from "../src/sampler/sampler.ts";
 import { scheduleFromJSON } from "../src/schedule/mod.ts";
 

@@ -1,14 +1,8 @@
 import { assertEquals } from "./assert.ts";
-import {
-  buildSequenceInputs,
-  buildStepInputs,
-  makeGrid,
-  type ModelManifest,
-  par,
-  parseModelManifest,
-  raster,
-  stepSlots,
-} from "../mod.ts";
+import { makeGrid } from "../src/media/mod.ts";
+import { type ModelManifest, parseModelManifest } from "../src/model/mod.ts";
+import { buildSequenceInputs, buildStepInputs } from "../src/sampler/mod.ts";
+import { par, raster, stepSlots } from "../src/schedule/mod.ts";
 
 const grid = makeGrid(4, 4);
 const manifest: ModelManifest = parseModelManifest({

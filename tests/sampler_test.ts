@@ -1,19 +1,17 @@
 import { assert, assertEquals, assertRejects } from "./assert.ts";
+import { loadNpyFile } from "../src/io/mod.ts";
+import { makeGrid } from "../src/media/mod.ts";
+import { loadOnnxModel } from "../src/model/mod.ts";
+import { cudaAvailable, missingCudaLibraries } from "../src/runtime/mod.ts";
 import {
-  cudaAvailable,
-  loadNpyFile,
-  loadOnnxModel,
-  makeGrid,
-  ManifestError,
-  missingCudaLibraries,
   PairingError,
   sample,
   sampleMany,
   SampleOptionsError,
-  scheduleByName,
-  scheduleFromJSON,
   teacherForce,
-} from "../mod.ts";
+} from "../src/sampler/mod.ts";
+import { scheduleByName, scheduleFromJSON } from "../src/schedule/mod.ts";
+import { ManifestError } from "../src/util/mod.ts";
 
 const models = new URL("../fixtures/models/", import.meta.url);
 const golden = new URL("../fixtures/golden/", import.meta.url);

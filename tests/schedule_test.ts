@@ -1,10 +1,7 @@
 import { assert, assertEquals, assertThrows } from "./assert.ts";
+import { cellCoords, cellCount, makeGrid } from "../src/media/mod.ts";
 import {
-  cellCoords,
-  cellCount,
-  ConfigError,
   custom,
-  makeGrid,
   par,
   parWithoutInitial,
   randomGroups,
@@ -16,7 +13,8 @@ import {
   scheduleOrder,
   scheduleToJSON,
   stepSlots,
-} from "../mod.ts";
+} from "../src/schedule/mod.ts";
+import { ConfigError } from "../src/util/mod.ts";
 
 const image = makeGrid(24, 24);
 const video = makeGrid(16, 16, 5);

@@ -1,6 +1,5 @@
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import {
-  type ImageBatch,
   kmeans,
   nearestBruteForce,
   NearestCodeIndex,
@@ -8,6 +7,7 @@ import {
   psnrOf,
   samplePatches,
 } from "../src/tokenizer/mod.ts";
+import type { ImageBatch } from "../src/media/batches.ts";
 import { Rng } from "../src/util/rng.ts";
 
 function randomCodebook(k: number, dim: number, seed: number): Float32Array {

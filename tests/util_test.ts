@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "./assert.ts";
-import { Rng, writeFileAtomic } from "../mod.ts";
+import { Rng, writeFileAtomic } from "../src/util/mod.ts";
 
 Deno.test("Rng: same seed, same stream; different seeds differ", () => {
   const a = new Rng(42).uniforms(1000);

@@ -1,7 +1,9 @@
 import { assertEquals } from "./assert.ts";
 import { interleaveImages, mosaicImage, tokensToMosaic } from "../src/viz/mosaic.ts";
 import { PatchKMeansTokenizer } from "../src/tokenizer/mod.ts";
-import { sharp } from "../src/deps.ts";
+import { loadSharp } from "../src/deps/sharp.ts";
+
+const sharp = await loadSharp();
 
 Deno.test("mosaic layout: size, gaps and nearest-neighbour scaling", () => {
   const images = { n: 3, height: 2, width: 2, data: new Uint8Array(3 * 12).map((_, i) => i) };

@@ -1,14 +1,11 @@
 import { assert, assertEquals } from "./assert.ts";
-import {
-  makeGrid,
-  par,
-  raster,
-  rasterGroups,
-  scheduleFigure,
-  stepsOverTimeFigure,
-  svgToPng,
-} from "../mod.ts";
-import { parseHTML, sharp } from "../src/deps.ts";
+import { makeGrid } from "../src/media/mod.ts";
+import { par, raster, rasterGroups } from "../src/schedule/mod.ts";
+import { scheduleFigure, stepsOverTimeFigure, svgToPng } from "../src/viz/mod.ts";
+import { parseHTML } from "../src/deps/plot.ts";
+import { loadSharp } from "../src/deps/sharp.ts";
+
+const sharp = await loadSharp();
 
 const image = makeGrid(24, 24);
 

@@ -13,20 +13,19 @@
  * The software adapter takes ~40-300 ms a step (CPU backend: ~2 ms), so par16 runs its whole
  * schedule (51 steps) and raster and par4 their first 40 steps, each through `sample()`.
  */
+import { makeGrid } from "../src/media/mod.ts";
 import {
   type ARModel,
   type KVCache,
   loadModel,
-  makeGrid,
-  ManifestError,
-  resolveAutoBackend,
-  sample,
-  scheduleByName,
   type StepInputs,
   type StepOutput,
-  webGpuAdapterInfo,
   WebGpuModel,
-} from "../mod.ts";
+} from "../src/model/mod.ts";
+import { resolveAutoBackend, webGpuAdapterInfo } from "../src/runtime/mod.ts";
+import { sample } from "../src/sampler/mod.ts";
+import { scheduleByName } from "../src/schedule/mod.ts";
+import { ManifestError } from "../src/util/mod.ts";
 import { assert, assertEquals } from "./assert.ts";
 
 const modelsDir = Deno.env.get("PARLAB_TEST_MODELS") ??

@@ -2,7 +2,7 @@
 """Step 2 of the emoji classifier recipe: train a small CNN on the 48x48 emoji pictures and export
 it to ONNX with a feature manifest (fixtures/classifier/emoji-cnn.onnx + emoji-cnn.json).
 
-Step 1 (`deno run -A --frozen python/classifier/pictures.ts --out DIR`) writes the pictures this
+Step 1 (`deno run -A --frozen main/classifier_pictures.ts --out DIR`) writes the pictures this
 script reads from DIR: {train,val}.images.npy (real pictures), {train,val}.recon.npy (the same
 pictures decoded from the committed token fixtures), {train,val}.labels.npy, classes.json.
 
@@ -58,7 +58,7 @@ def load_split(data, split):
     def load(kind):
         path = os.path.join(data, f"{split}.{kind}.npy")
         if not os.path.exists(path):
-            fail(f"{path} is missing; run `deno run -A --frozen python/classifier/pictures.ts "
+            fail(f"{path} is missing; run `deno run -A --frozen main/classifier_pictures.ts "
                  f"--out {data}` first")
         return np.load(path)
 
@@ -255,7 +255,7 @@ def main(argv):
             "trainAccuracyRecon": round(train_recon["accuracy"], 4),
         },
         "provenance": {
-            "recipe": "python/classifier/pictures.ts then python/classifier/train.py",
+            "recipe": "main/classifier_pictures.ts then python/classifier/train.py",
             "data": "fixtures/emoji (items.json order): real 48x48 pictures rendered from "
                     "emoji-datasource-twitter/google 16.0.0, and their patch k-means token "
                     "reconstructions; train split only for training, val for the metrics",

@@ -18,19 +18,21 @@ import {
 import { loadPictures } from "./images.ts";
 import type { EmojiManifest } from "./emoji_fixture.ts";
 import { PatchKMeansTokenizer } from "../tokenizer/patch_kmeans.ts";
-import type { ImageBatch, TokenGrids } from "../tokenizer/types.ts";
+import type { ImageBatch, TokenGrids } from "../media/batches.ts";
 import { psnrOf } from "../tokenizer/quality.ts";
 import { encodeNpy } from "../io/npy.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { progress } from "../util/progress.ts";
-import { imagesToMosaic, interleaveImages } from "../viz/mosaic.ts";
 
 /** Settings of a fixture build; defaults give the committed fixtures. */
 export interface EmojiBuildOptions {
   /** Folder the fixture files are written to. */
   outDir: string;
-  /** Folder for pictures (reconstructions.png); none written when null. */
-  picturesDir?: string | null;
+  /**
+   * Called with up to 4 val pictures per class and their reconstructions (e.g. to draw the
+   * reconstruction sheet, as `deno task data` does); not called when absent.
+   */
+  showcase?: (originals: ImageBatch, reconstructions: ImageBatch) => Promise<void>;
   /** Codebook size K (default 1024). */
   k?: number;
   /** Patch side P (default 2). */
@@ -295,14 +297,9 @@ export async function buildEmojiFixtures(options: EmojiBuildOptions): Promise<Em
   await writeFileAtomic(out + "manifest.json", JSON.stringify(manifest, null, 2) + "\n");
   log(`wrote ${EMOJI_FIXTURE_FILES.length} files to ${out}`);
 
-  if (options.picturesDir) {
+  if (options.showcase) {
     const picks = pickShowcase(val, classNames.length, 4);
-    const originals = selectImages(val.images, picks);
-    const recon = selectImages(valRecon, picks);
-    const png = await imagesToMosaic(interleaveImages(originals, recon), { cols: 8, scale: 3 });
-    const dir = options.picturesDir.endsWith("/") ? options.picturesDir : `${options.picturesDir}/`;
-    await writeFileAtomic(`${dir}reconstructions.png`, png);
-    log(`wrote ${dir}reconstructions.png (val: original | reconstruction, 4 per class)`);
+    await options.showcase(selectImages(val.images, picks), selectImages(valRecon, picks));
   }
   return manifest;
 }

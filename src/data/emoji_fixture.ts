@@ -4,7 +4,7 @@
  * project uses.
  * @module
  */
-import { z } from "../deps.ts";
+import { z } from "../deps/zod.ts";
 import { loadNpyFile, type NpyArray } from "../io/npy.ts";
 import { readText } from "../io/read.ts";
 import { PatchKMeansTokenizer } from "../tokenizer/patch_kmeans.ts";

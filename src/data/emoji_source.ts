@@ -4,7 +4,7 @@
  * their `emoji.json` metadata, and the deterministic train/val split.
  * @module
  */
-import { z } from "../deps.ts";
+import { z } from "../deps/zod.ts";
 
 /** Version of both emoji-datasource packages the fixtures are built from (pinned in deno.json). */
 export const EMOJI_DATASOURCE_VERSION = "16.0.0";

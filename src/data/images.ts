@@ -3,8 +3,8 @@
  * be read or decoded is skipped and reported, never a crash.
  * @module
  */
-import { sharp } from "../deps.ts";
-import type { ImageBatch } from "../tokenizer/types.ts";
+import { loadSharp } from "../deps/sharp.ts";
+import type { ImageBatch } from "../media/batches.ts";
 
 /** A picture that could not be used, and why. */
 export interface SkippedImage {
@@ -31,6 +31,7 @@ export interface LoadedPictures {
  * `size` x `size` RGB bytes (lanczos3, as sharp's default).
  */
 export async function pictureToRgb(bytes: Uint8Array, size: number): Promise<Uint8Array> {
+  const sharp = await loadSharp();
   const { data, info } = await sharp(bytes, { failOn: "error" })
     .flatten({ background: { r: 255, g: 255, b: 255 } })
     .resize(size, size, { fit: "fill", kernel: "lanczos3" })

@@ -4,8 +4,6 @@
  * @module
  */
 export {
-  asDirUrl,
-  checkTokenArray,
   EMOJI_FIXTURE_DIR,
   type EmojiDataset,
   type EmojiManifest,
@@ -28,7 +26,6 @@ export {
   type EmojiItem,
   emojiPackageDir,
   type EmojiSet,
-  hash32,
   listEmojiItems,
   splitOf,
 } from "./emoji_source.ts";

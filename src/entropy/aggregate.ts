@@ -3,8 +3,8 @@
  * Euclidean distance, over ordered pairs i ≠ j (so the offset map is point-symmetric).
  * @module
  */
-import { EntropyInputError, gridCells, type GridShape } from "./tokens.ts";
-import { cellCoords } from "../schedule/grid.ts";
+import { cellCoords, cellCount, type GridLike } from "../media/grid.ts";
+import { EntropyInputError } from "./tokens.ts";
 
 /** Mean of a pair quantity at one offset (cell j − cell i). */
 export interface OffsetMean {
@@ -30,8 +30,8 @@ export interface DistanceMean {
   pairs: number;
 }
 
-function checkMatrix(matrix: ArrayLike<number>, grid: GridShape): number {
-  const c = gridCells(grid);
+function checkMatrix(matrix: ArrayLike<number>, grid: GridLike): number {
+  const c = cellCount(grid);
   if (matrix.length !== c * c) {
     throw new EntropyInputError(
       `pair matrix has ${matrix.length} entries, expected ${c} x ${c} for the grid`,
@@ -45,7 +45,7 @@ function checkMatrix(matrix: ArrayLike<number>, grid: GridShape): number {
  * @example
  * const near = meanByOffset(mi, { height: 24, width: 24 }).find((o) => o.dy === 0 && o.dx === 1);
  */
-export function meanByOffset(matrix: ArrayLike<number>, grid: GridShape): OffsetMean[] {
+export function meanByOffset(matrix: ArrayLike<number>, grid: GridLike): OffsetMean[] {
   const c = checkMatrix(matrix, grid);
   const frames = grid.frames ?? 1;
   const { height: h, width: w } = grid;
@@ -85,7 +85,7 @@ export function meanByOffset(matrix: ArrayLike<number>, grid: GridShape): Offset
  */
 export function meanByDistance(
   matrix: ArrayLike<number>,
-  grid: GridShape,
+  grid: GridLike,
   options: { binWidth?: number; maxDistance?: number } = {},
 ): DistanceMean[] {
   const bw = options.binWidth ?? 0;

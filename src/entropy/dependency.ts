@@ -32,13 +32,8 @@
 import { type AllPairsOptions, allPairsStats } from "./all_pairs.ts";
 import { millerMadowEntropy, pluginEntropy } from "./estimators.ts";
 import { PairScratch, type PairTable } from "./pairs.ts";
-import {
-  type ColumnTable,
-  EntropyInputError,
-  type GridShape,
-  toColumns,
-  type TokenSet,
-} from "./tokens.ts";
+import { type ColumnTable, EntropyInputError, toColumns, type TokenSet } from "./tokens.ts";
+import type { GridLike } from "../media/grid.ts";
 import { validateTokenSet } from "./tokens.ts";
 import { Rng } from "../util/rng.ts";
 
@@ -63,7 +58,7 @@ export interface DependencyOptions extends AllPairsOptions {
 /** Dependency statistics of every pair of cells. */
 export interface PairwiseDependency {
   /** Grid of the samples. */
-  grid: GridShape;
+  grid: GridLike;
   /** Number of cells C. */
   cells: number;
   /** Number of samples N used. */
@@ -91,7 +86,7 @@ export interface ReferenceDependency {
 /** Result of {@link referenceDependency}. */
 export interface ReferenceDependencies {
   /** Grid of the samples. */
-  grid: GridShape;
+  grid: GridLike;
   /** Number of samples N used. */
   rows: number;
   /** Marginal entropy per cell (bits) by entropy estimator. */

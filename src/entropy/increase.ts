@@ -16,7 +16,8 @@
  * an upper bound on it.
  * @module
  */
-import { EntropyInputError, gridCells, type GridShape } from "./tokens.ts";
+import { cellCount, type GridLike } from "../media/grid.ts";
+import { EntropyInputError } from "./tokens.ts";
 import type { StepsLike } from "./schedule_cost.ts";
 
 /** Which per-cell quantity to compare. */
@@ -27,7 +28,7 @@ export interface CellEntropyResult {
   /** Name for tables and figures, e.g. "raster model, raster". */
   label?: string;
   /** Grid of the tokens. */
-  grid: GridShape;
+  grid: GridLike;
   /** Predictive entropy: Float64Array [cells] (means) or [N * cells] (row-major per sample). */
   entropy?: ArrayLike<number>;
   /** NLL of the true token, same layouts as `entropy`. */
@@ -41,7 +42,7 @@ export interface CellEntropyResult {
 /** The increase map between two results. */
 export interface EntropyIncrease {
   /** Grid of both results. */
-  grid: GridShape;
+  grid: GridLike;
   /** Compared quantity. */
   quantity: CellQuantity;
   /** Labels of the base and the other result. */
@@ -116,8 +117,8 @@ export function entropyIncrease(
   options: { quantity?: CellQuantity } = {},
 ): EntropyIncrease {
   const quantity = options.quantity ?? "entropy";
-  const cells = gridCells(base.grid);
-  if (gridCells(other.grid) !== cells || base.grid.height !== other.grid.height) {
+  const cells = cellCount(base.grid);
+  if (cellCount(other.grid) !== cells || base.grid.height !== other.grid.height) {
     throw new EntropyInputError("entropy increase: the two results are on different grids");
   }
   const bv = valuesOf(base, quantity, "base");

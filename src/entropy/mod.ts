@@ -6,12 +6,7 @@
  * @module
  */
 export { type DistanceMean, meanByDistance, meanByOffset, type OffsetMean } from "./aggregate.ts";
-export {
-  type AllPairsOptions,
-  allPairsStats,
-  pairCount,
-  type ProgressCallback,
-} from "./all_pairs.ts";
+export { type AllPairsOptions, allPairsStats, type ProgressCallback } from "./all_pairs.ts";
 export { type ClassDependency, dependencyByClass } from "./classes.ts";
 export { codebookClusters, type CodeClusters } from "./coarse.ts";
 export {
@@ -20,7 +15,6 @@ export {
   type DependencyOptions,
   MI_ESTIMATORS,
   type MiEstimator,
-  mutualInformationFromPairs,
   mutualInformationMatrix,
   mutualInformationRow,
   type PairwiseDependency,
@@ -28,11 +22,9 @@ export {
   type ReferenceDependencies,
   type ReferenceDependency,
   referenceDependency,
-  shuffleColumns,
 } from "./dependency.ts";
 export {
   type EntropyEstimator,
-  entropyFromStats,
   entropyOfCodes,
   type HistogramStats,
   histogramStats,
@@ -47,7 +39,6 @@ export {
   fromTeacherForcing,
   meanPerCell,
 } from "./increase.ts";
-export { PairScratch, type PairTable } from "./pairs.ts";
 export { type ScheduleCost, scheduleCost, type StepsLike } from "./schedule_cost.ts";
 export {
   combField,
@@ -55,13 +46,4 @@ export {
   type CombFieldOptions,
   symmetricChannelEntropy,
 } from "./synthetic.ts";
-export {
-  type ColumnTable,
-  EntropyInputError,
-  gridCells,
-  type GridShape,
-  rowsByClass,
-  toColumns,
-  type TokenSet,
-  validateTokenSet,
-} from "./tokens.ts";
+export { EntropyInputError, type TokenSet, validateTokenSet } from "./tokens.ts";

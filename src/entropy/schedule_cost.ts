@@ -11,14 +11,15 @@
  * Single-cell steps cost 0.
  * @module
  */
-import { EntropyInputError, gridCells, type GridShape } from "./tokens.ts";
+import { cellCount, type GridLike } from "../media/grid.ts";
+import { EntropyInputError } from "./tokens.ts";
 
 /** The part of a schedule the cost needs (the `Schedule` of src/schedule satisfies it). */
 export interface StepsLike {
   /** Name for tables and figures. */
   name?: string;
   /** Grid of the schedule. */
-  grid: GridShape;
+  grid: GridLike;
   /** Steps in order, each with the cells sampled together. */
   steps: readonly { cells: readonly number[] }[];
 }
@@ -46,7 +47,7 @@ export interface ScheduleCost {
  * scheduleCost(par(grid, { m: 2 }), mi).total; // bits ignored by PAR-4x's parallel steps
  */
 export function scheduleCost(schedule: StepsLike, mi: ArrayLike<number>): ScheduleCost {
-  const c = gridCells(schedule.grid);
+  const c = cellCount(schedule.grid);
   if (mi.length !== c * c) {
     throw new EntropyInputError(
       `mutual-information matrix has ${mi.length} entries, expected ${c} x ${c} for the ` +

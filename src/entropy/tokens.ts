@@ -4,7 +4,8 @@
  * pair engine reads each cell's N codes from cache.
  * @module
  */
-import { z } from "../deps.ts";
+import { z } from "../deps/zod.ts";
+import { cellCount, type GridLike } from "../media/grid.ts";
 
 /**
  * Bad input to the entropy probes (token sets, matrices, options): the message names the field
@@ -21,16 +22,6 @@ export class EntropyInputError extends Error {
   }
 }
 
-/** Grid geometry: the shared definition (cell = f*H*W + r*W + c); the schedule Grid satisfies it. */
-export interface GridShape {
-  /** Number of frames (1 for images). */
-  frames?: number;
-  /** Rows per frame. */
-  height: number;
-  /** Columns per frame. */
-  width: number;
-}
-
 /** A set of token grids with optional labels (what the data loaders produce). */
 export interface TokenSet {
   /** Codes, row-major [count, cells]; every code in [0, vocabSize). */
@@ -38,7 +29,7 @@ export interface TokenSet {
   /** Number of grids N. */
   count: number;
   /** Grid of every sample. */
-  grid: GridShape;
+  grid: GridLike;
   /** Codebook size K: codes lie in [0, K). At most 65536. */
   vocabSize: number;
   /** Optional class index per grid (length N). */
@@ -71,11 +62,6 @@ const headerSchema = z.object({
   vocabSize: z.number().int().min(1).max(65536),
 });
 
-/** Number of cells of a grid (frames x height x width). */
-export function gridCells(grid: GridShape): number {
-  return (grid.frames ?? 1) * grid.height * grid.width;
-}
-
 /**
  * Check a {@link TokenSet}: shapes agree, every code lies in [0, vocabSize), labels match N.
  * Throws an Error naming the field and the fix; returns the set unchanged when valid.
@@ -90,7 +76,7 @@ export function validateTokenSet(ts: TokenSet): TokenSet {
         `vocabSize an integer in 1..65536)`,
     );
   }
-  const cells = gridCells(ts.grid);
+  const cells = cellCount(ts.grid);
   if (ts.tokens.length !== ts.count * cells) {
     throw new EntropyInputError(
       `token set: field "tokens" has ${ts.tokens.length} codes, expected count x cells = ` +
@@ -132,7 +118,7 @@ export function toColumns(
   ts: TokenSet,
   options: { rows?: ArrayLike<number>; codeMap?: ArrayLike<number>; alphabet?: number } = {},
 ): ColumnTable {
-  const cells = gridCells(ts.grid);
+  const cells = cellCount(ts.grid);
   const rows = options.rows;
   const n = rows ? rows.length : ts.count;
   const map = options.codeMap;

@@ -6,7 +6,7 @@
  * (pinned in src/deps.ts) with a zero header mtime and a fixed level does.
  * @module
  */
-import { gunzipSync, gzipSync } from "../deps.ts";
+import { gunzipSync, gzipSync } from "../deps/fflate.ts";
 
 /** Compression level used for every `.gz` the project writes (fixed for reproducibility). */
 export const GZIP_LEVEL = 9;

@@ -4,7 +4,8 @@
  * neighbour-pair divergence of the tokens themselves.
  * @module
  */
-import type { TokenGridsLike, Tokenizer } from "../tokenizer/types.ts";
+import type { TokenGridsLike } from "../media/batches.ts";
+import type { Tokenizer } from "../tokenizer/types.ts";
 import { type FeatureSet, type FeatureStats, featureStats } from "./features.ts";
 import { frechetFromStats } from "./frechet.ts";
 import { kernelDistance, type KidOptions, type KidResult } from "./kid.ts";

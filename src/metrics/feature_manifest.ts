@@ -15,8 +15,8 @@
  * raw 0..1 values use mean 0 and std 1; for -1..1, mean 0.5 and std 0.5.
  * @module
  */
-import { z } from "../deps.ts";
-import { ManifestError } from "../model/manifest.ts";
+import { z } from "../deps/zod.ts";
+import { ManifestError } from "../util/errors.ts";
 
 const Rgb = z.tuple([z.number(), z.number(), z.number()]);
 

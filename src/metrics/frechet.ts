@@ -15,7 +15,7 @@
  * an error, never a silent clamp.
  * @module
  */
-import { EigenvalueDecomposition, Matrix } from "../deps.ts";
+import { EigenvalueDecomposition, Matrix } from "../deps/matrix.ts";
 import { type FeatureSet, type FeatureStats, featureStats } from "./features.ts";
 
 /** Relative size below which a negative eigenvalue counts as rounding noise (then clamped). */

@@ -3,11 +3,12 @@
  * extractor behind the Fréchet and kernel distances and the class-consistency score.
  * @module
  */
-import { loadOrtNode, type OrtNode, type OrtNodeTypes, sharp } from "../deps.ts";
-import { ManifestError } from "../model/manifest.ts";
-import { readBytes, toUrl } from "../io/read.ts";
-import { sha256Mismatch } from "../io/hash.ts";
-import type { ImageBatch } from "../tokenizer/types.ts";
+import type { OrtNode, OrtNodeTypes } from "../deps/ort.ts";
+import { loadSharp } from "../deps/sharp.ts";
+import { createNodeSession } from "../runtime/ort_node.ts";
+import { readManifestJson, readReferencedFile } from "../runtime/files.ts";
+import { ManifestError } from "../util/errors.ts";
+import type { ImageBatch } from "../media/batches.ts";
 import type { FeatureSet } from "./features.ts";
 import { type FeatureManifest, parseFeatureManifest } from "./feature_manifest.ts";
 
@@ -54,6 +55,7 @@ async function resizeBatch(
 ): Promise<ImageBatch> {
   const per = images.height * images.width * 3;
   const out = new Uint8Array(images.n * width * height * 3);
+  const sharp = await loadSharp();
   for (let i = 0; i < images.n; i++) {
     const { data, info } = await sharp(images.data.subarray(i * per, (i + 1) * per), {
       raw: { width: images.width, height: images.height, channels: 3 },
@@ -117,27 +119,15 @@ export class ImageFeatureExtractor {
     location: string | URL,
     options: FeatureLoadOptions = {},
   ): Promise<ImageFeatureExtractor> {
-    let url = toUrl(location);
-    if (url.pathname.endsWith(".onnx")) url = new URL(url.href.replace(/\.onnx$/, ".json"));
-    const name = url.pathname.split("/").at(-1)!;
-    const text = new TextDecoder().decode(await readBytes(url));
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (err) {
-      throw new ManifestError(`${name}: not valid JSON (${(err as Error).message})`);
-    }
+    const { json, url, name } = await readManifestJson(location);
     const manifest = parseFeatureManifest(json, name);
-    const bytes = await readBytes(new URL(manifest.onnx, url));
-    if (manifest.sha256 && !options.skipHashCheck) {
-      const fix = "the .onnx and its manifest do not belong together (re-export, or drop sha256)";
-      const mismatch = await sha256Mismatch(bytes, manifest.onnx, manifest.sha256, fix);
-      if (mismatch) throw new ManifestError(mismatch);
-    }
-    const ort = await loadOrtNode();
-    const session = await ort.InferenceSession.create(bytes, {
-      executionProviders: ["cpu"],
-      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    const bytes = await readReferencedFile(url, {
+      file: manifest.onnx,
+      sha256: options.skipHashCheck ? undefined : manifest.sha256,
+      fix: "the .onnx and its manifest do not belong together (re-export, or drop sha256)",
+    });
+    const { ort, session } = await createNodeSession(bytes, manifest.onnx, {
+      threads: options.threads,
     });
     return new ImageFeatureExtractor(manifest, url, session, ort);
   }

@@ -6,12 +6,7 @@
  * @module
  */
 export { checkFeatureSet, type FeatureSet, type FeatureStats, featureStats } from "./features.ts";
-export {
-  EIGENVALUE_CLAMP_TOLERANCE,
-  frechetDistance,
-  frechetFromStats,
-  type FrechetResult,
-} from "./frechet.ts";
+export { frechetDistance, frechetFromStats, type FrechetResult } from "./frechet.ts";
 export { kernelDistance, type KidOptions, type KidResult, unbiasedMmd2 } from "./kid.ts";
 export {
   coarseCodeMap,

@@ -22,7 +22,7 @@
  * (see {@link coarseCodeMap}): fewer groups, denser histograms, smaller bias.
  * @module
  */
-import type { TokenGridsLike } from "../tokenizer/types.ts";
+import type { TokenGridsLike } from "../media/batches.ts";
 import { kmeans } from "../tokenizer/kmeans.ts";
 
 /** A grid offset from a cell to its neighbour: (dy rows down, dx columns right). */

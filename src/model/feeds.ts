@@ -4,7 +4,8 @@
  * @module
  */
 import type { StepInputs } from "./ar_model.ts";
-import { ManifestError, type ModelManifest } from "./manifest.ts";
+import type { ModelManifest } from "./manifest.ts";
+import { ManifestError } from "../util/errors.ts";
 
 /** The Tensor constructor shape both onnxruntime packages share. */
 export type TensorConstructor<T> = new (

@@ -1,20 +1,15 @@
 /**
  * One entry point for every backend: `loadModel(location, { backend })` picks onnxruntime-node
- * (CPU or CUDA) or onnxruntime-web on WebGPU, and the returned model's `backend` string says
- * which ran on what.
+ * (CPU or CUDA) or onnxruntime-web on WebGPU from the backend table, and the returned model's
+ * `backend` string says which ran on what.
  * @module
  */
-import { z } from "../deps.ts";
+import { type BackendName, BackendSchema, resolveAutoBackend } from "../runtime/backends.ts";
+import { webGpuAdapterInfo, webGpuBlocker } from "../runtime/webgpu.ts";
+import { ManifestError } from "../util/errors.ts";
 import type { ARModel } from "./ar_model.ts";
-import { ManifestError } from "./manifest.ts";
 import { loadManifest, loadOnnxModel } from "./onnx_node.ts";
-import { loadWebGpuModel, webGpuAdapterInfo, webGpuBlocker } from "./onnx_webgpu.ts";
-
-/** Backend names accepted by {@link loadModel} (and the CLI's `--backend`). */
-export const BackendSchema = z.enum(["cpu", "cuda", "webgpu", "auto"]);
-
-/** `cpu` | `cuda` | `webgpu` | `auto`. */
-export type BackendName = z.infer<typeof BackendSchema>;
+import { loadWebGpuModel } from "./onnx_webgpu.ts";
 
 /** Options of {@link loadModel}. */
 export interface LoadModelOptions {
@@ -31,16 +26,6 @@ export interface LoadModelOptions {
   skipHashCheck?: boolean;
 }
 
-/** The backend `auto` resolves to on this machine, and why. */
-export async function resolveAutoBackend(): Promise<{ backend: "cpu" | "webgpu"; why: string }> {
-  const info = await webGpuAdapterInfo();
-  if (!info) return { backend: "cpu", why: "no WebGPU adapter" };
-  if (info.fallback) {
-    return { backend: "cpu", why: `WebGPU adapter "${info.name}" is a software fallback` };
-  }
-  return { backend: "webgpu", why: `WebGPU adapter "${info.name}"` };
-}
-
 /**
  * Load a model (manifest `.json` or the `.onnx` beside it) on the chosen backend.
  * @example
@@ -54,7 +39,9 @@ export async function loadModel(
   const parsed = BackendSchema.safeParse(options.backend ?? "cpu");
   if (!parsed.success) {
     throw new ManifestError(
-      `backend: "${options.backend}" is not one of cpu, cuda, webgpu, auto. Fix: pick one of those`,
+      `backend: "${options.backend}" is not one of ${
+        BackendSchema.options.join(", ")
+      }. Fix: pick one of those`,
     );
   }
   let backend: BackendName = parsed.data;

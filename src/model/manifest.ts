@@ -4,8 +4,9 @@
  * provenance. Written by python/ (export and checkpoint conversion); validated here with zod.
  * @module
  */
-import { z } from "../deps.ts";
-import { GridSchema } from "../schedule/grid.ts";
+import { z } from "../deps/zod.ts";
+import { ManifestError } from "../util/errors.ts";
+import { GridSchema } from "../media/grid.ts";
 import { ScheduleSchema } from "../schedule/schedule.ts";
 
 /** Zod schema of a model manifest (`format: "parlab-model/1"`). */
@@ -76,16 +77,4 @@ export function parseModelManifest(value: unknown, where: string): ModelManifest
     );
   }
   return parsed.data;
-}
-
-/** A manifest or model file that cannot be used, with the reason and the fix. */
-export class ManifestError extends Error {
-  /**
-   * A bad model or manifest file.
-   * @param message full message naming the field and the fix
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "ManifestError";
-  }
 }

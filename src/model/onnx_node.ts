@@ -4,7 +4,9 @@
  * installed onnxruntime-node has that provider).
  * @module
  */
-import { loadOrtNode, type OrtNode, ortNodeBinaryDir, type OrtNodeTypes } from "../deps.ts";
+import type { OrtNode, OrtNodeTypes } from "../deps/ort.ts";
+import { createNodeSession } from "../runtime/ort_node.ts";
+import { readManifestJson, readReferencedFile } from "../runtime/files.ts";
 import type { ARModel, KVCache, StepInputs, StepOutput } from "./ar_model.ts";
 import {
   checkContractInputs,
@@ -14,9 +16,7 @@ import {
   stepFeeds,
   type TensorConstructor,
 } from "./feeds.ts";
-import { ManifestError, type ModelManifest, parseModelManifest } from "./manifest.ts";
-import { readBytes, toUrl } from "../io/read.ts";
-import { sha256Mismatch } from "../io/hash.ts";
+import { type ModelManifest, parseModelManifest } from "./manifest.ts";
 
 /** Options of {@link loadOnnxModel}. */
 export interface OnnxLoadOptions {
@@ -51,23 +51,17 @@ class OrtCache implements KVCache {
   }
 }
 
-/**
- * The bytes of a model file at a path or `file:` / `http(s):` URL; a failure is a
- * {@link ManifestError} that names the file and the fix.
- */
-export async function readModelBytes(url: URL): Promise<Uint8Array> {
-  try {
-    return await readBytes(url);
-  } catch (err) {
-    throw new ManifestError(`${(err as Error).message}. Fix: check the path or URL`);
-  }
-}
-
-/** Throw a {@link ManifestError} when `bytes` do not hash to the manifest's sha256. */
-export async function checkModelHash(bytes: Uint8Array, manifest: ModelManifest): Promise<void> {
-  const fix = "the .onnx and its manifest do not belong together; re-export both";
-  const mismatch = await sha256Mismatch(bytes, manifest.onnx, manifest.sha256, fix);
-  if (mismatch) throw new ManifestError(mismatch);
+/** Read a model's ONNX bytes and check them against the manifest's sha256. */
+export function readModelGraph(
+  manifest: ModelManifest,
+  url: URL,
+  skipHashCheck = false,
+): Promise<Uint8Array> {
+  return readReferencedFile(url, {
+    file: manifest.onnx,
+    sha256: skipHashCheck ? undefined : manifest.sha256,
+    fix: "the .onnx and its manifest do not belong together; re-export both",
+  });
 }
 
 /**
@@ -77,63 +71,9 @@ export async function checkModelHash(bytes: Uint8Array, manifest: ModelManifest)
 export async function loadManifest(
   location: string | URL,
 ): Promise<{ manifest: ModelManifest; url: URL }> {
-  let url = toUrl(location);
-  if (url.pathname.endsWith(".onnx")) url = new URL(url.href.replace(/\.onnx$/, ".json"));
-  const text = new TextDecoder().decode(await readModelBytes(url));
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ManifestError(
-      `${url.pathname}: not valid JSON (${(err as Error).message}). Fix: re-export the model`,
-    );
-  }
-  return { manifest: parseModelManifest(json, url.pathname.split("/").at(-1)!), url };
+  const { json, url, name } = await readManifestJson(location);
+  return { manifest: parseModelManifest(json, name), url };
 }
-
-/** The provider libraries CUDA needs beside onnxruntime-node's binding (Linux). */
-const CUDA_LIBRARIES = ["libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"];
-
-/**
- * The CUDA provider libraries missing from onnxruntime-node's binary folder (empty when all are
- * there). npm's install script downloads them; Deno skips install scripts. onnxruntime-node
- * ships CUDA for Linux only, so elsewhere all of them are missing.
- */
-export function missingCudaLibraries(): string[] {
-  if (Deno.build.os !== "linux") return CUDA_LIBRARIES;
-  let dir: URL;
-  try {
-    dir = ortNodeBinaryDir();
-  } catch {
-    return CUDA_LIBRARIES;
-  }
-  return CUDA_LIBRARIES.filter((name) => {
-    try {
-      return !Deno.statSync(new URL(name, dir)).isFile;
-    } catch {
-      return true;
-    }
-  });
-}
-
-/**
- * True when the installed onnxruntime-node can run the CUDA execution provider: it lists CUDA
- * and the provider libraries are on disk.
- */
-export async function cudaAvailable(): Promise<boolean> {
-  if (missingCudaLibraries().length > 0) return false;
-  try {
-    ort = await loadOrtNode();
-    return ort.listSupportedBackends().some((b: { name: string }) => b.name === "cuda");
-  } catch {
-    return false;
-  }
-}
-
-const NO_CUDA =
-  "executionProvider cuda: this onnxruntime-node has no usable CUDA provider (its install " +
-  "script, which Deno skips, downloads the CUDA libraries). Fix: use cpu or the webgpu backend, or run " +
-  "`npm install onnxruntime-node@1.30.0` on a CUDA machine and point Deno at that node_modules";
 
 /**
  * Load an ONNX step model with onnxruntime-node.
@@ -145,40 +85,16 @@ export async function loadOnnxModel(
   location: string | URL,
   options: OnnxLoadOptions = {},
 ): Promise<ARModel> {
-  ort = await loadOrtNode();
   const { manifest, url } = await loadManifest(location);
-  const onnxUrl = new URL(manifest.onnx, url);
-  const bytes = await readModelBytes(onnxUrl);
-  if (!options.skipHashCheck) await checkModelHash(bytes, manifest);
+  const bytes = await readModelGraph(manifest, url, options.skipHashCheck);
   const provider = options.executionProvider ?? "cpu";
-  if (provider === "cuda") {
-    // Checked here rather than left to the runtime: its failed dlopen prints a multi-line native
-    // log, and a CI test process that took that path once crashed at exit; keep it out.
-    const missing = missingCudaLibraries();
-    if (missing.length > 0) throw new ManifestError(`${NO_CUDA} (missing: ${missing.join(", ")})`);
-  }
-  let session: OrtNodeTypes.InferenceSession;
-  // Any other CUDA failure is reported below in one line; keep the runtime's own log quiet.
-  const logLevel = ort.env.logLevel;
-  if (provider === "cuda") ort.env.logLevel = "fatal";
-  try {
-    session = await ort.InferenceSession.create(bytes, {
-      executionProviders: [provider],
-      graphOptimizationLevel: options.graphOptimization ?? "all",
-      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-    });
-  } catch (err) {
-    if (provider === "cuda") {
-      throw new ManifestError(`${NO_CUDA} (${(err as Error).message.split("\n")[0]})`);
-    }
-    throw new ManifestError(
-      `${manifest.onnx}: onnxruntime cannot load it (${
-        (err as Error).message
-      }). Fix: re-export the model`,
-    );
-  } finally {
-    ort.env.logLevel = logLevel;
-  }
+  const created = await createNodeSession(bytes, manifest.onnx, {
+    provider,
+    threads: options.threads,
+    graphOptimization: options.graphOptimization,
+  });
+  ort = created.ort;
+  const session = created.session;
   return new OnnxNodeModel(manifest, url, session, provider);
 }
 

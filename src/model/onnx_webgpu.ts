@@ -9,7 +9,9 @@
  * of every cache tensor into a new GPU buffer with one command encoder (no CPU round trip).
  * @module
  */
-import { ORT_WEB_BUNDLE_URL, ortWeb as ort } from "../deps.ts";
+import type { OrtWeb, OrtWebTypes } from "../deps/ort.ts";
+import { initWebGpuRuntime, type WebGpuAdapterInfo, webGpuBlocker } from "../runtime/webgpu.ts";
+import { ManifestError } from "../util/errors.ts";
 import type { ARModel, KVCache, StepInputs, StepOutput } from "./ar_model.ts";
 import {
   checkContractInputs,
@@ -19,8 +21,8 @@ import {
   stepFeeds,
   type TensorConstructor,
 } from "./feeds.ts";
-import { ManifestError, type ModelManifest } from "./manifest.ts";
-import { checkModelHash, loadManifest, readModelBytes } from "./onnx_node.ts";
+import type { ModelManifest } from "./manifest.ts";
+import { loadManifest, readModelGraph } from "./onnx_node.ts";
 
 /** Options of {@link loadWebGpuModel}. */
 export interface WebGpuLoadOptions {
@@ -32,104 +34,10 @@ export interface WebGpuLoadOptions {
   powerPreference?: "low-power" | "high-performance";
 }
 
-/** What the WebGPU adapter is, as reported in {@link ARModel.backend}. */
-export interface WebGpuAdapterInfo {
-  /** Human-readable adapter name (driver description, else vendor/architecture/device). */
-  name: string;
-  /** True for a software or otherwise fallback adapter (e.g. Mesa llvmpipe). */
-  fallback: boolean;
-  /** The adapter offers `shader-f16` (half-precision arithmetic in shaders). */
-  shaderF16: boolean;
-}
+type OrtTensor = InstanceType<OrtWeb["Tensor"]>;
 
-type OrtTensor = InstanceType<typeof ort.Tensor>;
-
-let adapterPromise: Promise<GPUAdapter | null> | undefined;
-let ortReady: { adapter: GPUAdapter; info: WebGpuAdapterInfo } | undefined;
-
-/**
- * The WebGPU adapter this process uses (requested once), or null when `navigator.gpu` is absent
- * or offers none.
- */
-export function webGpuAdapter(
-  powerPreference: "low-power" | "high-performance" = "high-performance",
-): Promise<GPUAdapter | null> {
-  adapterPromise ??= (async () => {
-    const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
-    if (!gpu) return null;
-    try {
-      return await gpu.requestAdapter({ powerPreference });
-    } catch {
-      return null;
-    }
-  })();
-  return adapterPromise;
-}
-
-/** Describe an adapter: name, software fallback or not, shader-f16 support. */
-export function describeAdapter(adapter: GPUAdapter): WebGpuAdapterInfo {
-  const i = adapter.info;
-  const parts = [i.vendor, i.architecture, i.device].filter((x) => x && x !== "0");
-  const name = i.description || parts.join(" ") || "unknown adapter";
-  return {
-    name,
-    fallback: Boolean((i as { isFallbackAdapter?: boolean }).isFallbackAdapter),
-    shaderF16: adapter.features.has("shader-f16"),
-  };
-}
-
-/** The adapter's info, or null when there is no WebGPU adapter. */
-export async function webGpuAdapterInfo(): Promise<WebGpuAdapterInfo | null> {
-  const a = await webGpuAdapter();
-  return a ? describeAdapter(a) : null;
-}
-
-/**
- * Why `manifest`'s model cannot run on `adapter`, or null when it can. fp16-stored models
- * (`dtype: "float16"`) gather their embedding rows from fp16 tables before casting them up, and
- * onnxruntime-web's Gather needs `shader-f16` for that (measured: wgpu's GL backend on llvmpipe
- * lacks it and the step fails with "Program Gather requires f16").
- */
-export function webGpuBlocker(manifest: ModelManifest, adapter: WebGpuAdapterInfo): string | null {
-  if (manifest.dtype === "float16" && !adapter.shaderF16) {
-    return `backend webgpu: model "${manifest.name}" stores float16 weights, which needs the ` +
-      `adapter feature shader-f16, and adapter "${adapter.name}" lacks it. Fix: use --backend ` +
-      "cpu (or auto), or export the model with --dtype float32";
-  }
-  return null;
-}
-
-/**
- * Hand onnxruntime-web its wasm from disk and at our adapter. Global and once per process:
- * onnxruntime-web creates one GPU device on the first WebGPU session and keeps it.
- */
-async function initOrt(powerPreference: "low-power" | "high-performance") {
-  if (ortReady) return ortReady;
-  const adapter = await webGpuAdapter(powerPreference);
-  if (!adapter) {
-    throw new ManifestError(
-      "backend webgpu: no WebGPU adapter (navigator.gpu.requestAdapter gave none). Fix: install " +
-        "a Vulkan driver (Linux: apt-get install mesa-vulkan-drivers libvulkan1 for the software " +
-        "adapter, or the GPU vendor's driver), or use --backend cpu",
-    );
-  }
-  // The bundle embeds its JS glue; the .wasm beside it on disk is read here and handed over
-  // (no fetch of a file: URL, so it works wherever node_modules is, packed copies included).
-  const wasmUrl = new URL("ort-wasm-simd-threaded.asyncify.wasm", ORT_WEB_BUNDLE_URL);
-  try {
-    ort.env.wasm.wasmBinary = await Deno.readFile(wasmUrl);
-  } catch (err) {
-    throw new ManifestError(
-      `backend webgpu: cannot read onnxruntime-web's wasm at ${wasmUrl.pathname} ` +
-        `(${(err as Error).message}). Fix: run \`deno install\` in the project folder`,
-    );
-  }
-  // CPU-side ops (shapes) are tiny; one thread avoids web workers in Deno.
-  ort.env.wasm.numThreads = 1;
-  ort.env.webgpu.adapter = adapter as unknown as typeof ort.env.webgpu.adapter;
-  ortReady = { adapter, info: describeAdapter(adapter) };
-  return ortReady;
-}
+/** onnxruntime-web, set by {@link loadWebGpuModel} before any model exists. */
+let ort: OrtWeb;
 
 /** The WebGPU cache: per layer one key and one value tensor, on the GPU once a step has run. */
 class GpuCache implements KVCache {
@@ -176,9 +84,10 @@ export async function loadWebGpuModel(
   options: WebGpuLoadOptions = {},
 ): Promise<WebGpuModel> {
   const { manifest, url } = await loadManifest(location);
-  const bytes = await readModelBytes(new URL(manifest.onnx, url));
-  if (!options.skipHashCheck) await checkModelHash(bytes, manifest);
-  const { info } = await initOrt(options.powerPreference ?? "high-performance");
+  const bytes = await readModelGraph(manifest, url, options.skipHashCheck);
+  const runtime = await initWebGpuRuntime(options.powerPreference ?? "high-performance");
+  ort = runtime.ort;
+  const info = runtime.info;
   const blocker = webGpuBlocker(manifest, info);
   if (blocker) throw new ManifestError(blocker);
   const preferred: Record<string, "cpu" | "gpu-buffer"> = { logits: "cpu" };
@@ -206,7 +115,7 @@ export class WebGpuModel implements ARModel {
   readonly adapter: WebGpuAdapterInfo;
   /** The GPU device onnxruntime-web created (shared by every WebGPU session of the process). */
   readonly device: GPUDevice;
-  readonly #session: ort.InferenceSession;
+  readonly #session: OrtWebTypes.InferenceSession;
   readonly #names: PastNames;
 
   /**
@@ -220,7 +129,7 @@ export class WebGpuModel implements ARModel {
   constructor(
     manifest: ModelManifest,
     source: URL,
-    session: ort.InferenceSession,
+    session: OrtWebTypes.InferenceSession,
     adapter: WebGpuAdapterInfo,
     device: GPUDevice,
   ) {

@@ -6,7 +6,7 @@ import { loadPatchTokenizer } from "../data/emoji_fixture.ts";
 import { PatchKMeansTokenizer } from "../tokenizer/patch_kmeans.ts";
 import type { Tokenizer } from "../tokenizer/types.ts";
 import type { ARModel } from "./ar_model.ts";
-import { ManifestError } from "./manifest.ts";
+import { ManifestError } from "../util/errors.ts";
 
 /**
  * Load the tokenizer named by a model's manifest (`{"kind": "patch-kmeans", "codebook": path}`,

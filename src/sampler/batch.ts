@@ -5,7 +5,7 @@
  * @module
  */
 import type { ARModel } from "../model/ar_model.ts";
-import { cellCount } from "../schedule/grid.ts";
+import { cellCount } from "../media/grid.ts";
 import type { Schedule } from "../schedule/schedule.ts";
 import { Rng } from "../util/rng.ts";
 import { sample, type SampleOptions, SampleOptionsError, type SampleResult } from "./sampler.ts";

@@ -5,7 +5,7 @@
  */
 export { nllAndEntropy, type SamplingOptions, TokenDrawer } from "./distribution.ts";
 export { buildSequenceInputs, buildStepInputs, type RowClass } from "./layout.ts";
-export { checkPairing, PairingError } from "./pairing.ts";
+export { PairingError } from "./pairing.ts";
 export {
   sample,
   type SampleOptions,

@@ -4,9 +4,9 @@
  * can be replayed exactly. Returns the token grids and a per-step trace.
  * @module
  */
-import { z } from "../deps.ts";
+import { z } from "../deps/zod.ts";
 import type { ARModel } from "../model/ar_model.ts";
-import { cellCount } from "../schedule/grid.ts";
+import { cellCount } from "../media/grid.ts";
 import { type Schedule, stepSlots } from "../schedule/schedule.ts";
 import { Rng } from "../util/rng.ts";
 import { TokenDrawer } from "./distribution.ts";

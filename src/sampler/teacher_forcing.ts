@@ -5,7 +5,7 @@
  * @module
  */
 import type { ARModel } from "../model/ar_model.ts";
-import { cellCount } from "../schedule/grid.ts";
+import { cellCount } from "../media/grid.ts";
 import { type Schedule, stepSlots } from "../schedule/schedule.ts";
 import { nllAndEntropy } from "./distribution.ts";
 import { buildSequenceInputs, type RowClass } from "./layout.ts";

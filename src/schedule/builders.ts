@@ -7,9 +7,9 @@
  * @module
  */
 import { Rng } from "../util/rng.ts";
-import { z } from "../deps.ts";
-import { ConfigError } from "./errors.ts";
-import { cellCount, cellIndex, type Grid, GridSchema } from "./grid.ts";
+import { z } from "../deps/zod.ts";
+import { ConfigError } from "../util/errors.ts";
+import { cellCount, cellIndex, type Grid, GridSchema } from "../media/grid.ts";
 import {
   describeGrid,
   impliedTransitionSlots,

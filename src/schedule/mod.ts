@@ -1,10 +1,10 @@
 /**
- * Generation schedules: grids, orders cut into steps, the model slot layout, and builders for
+ * Generation schedules: orders cut into steps, the model slot layout, and builders for
  * raster, PAR, naive raster groups and the ablations.
  * @module
  */
-export { ConfigError } from "./errors.ts";
-export { cellCoords, cellCount, cellIndex, type Grid, GridSchema, makeGrid } from "./grid.ts";
+// The grid every builder takes lives in media/; re-exported so one import builds a schedule.
+export { type Grid, makeGrid } from "../media/grid.ts";
 export {
   describeGrid,
   impliedTransitionSlots,

@@ -6,9 +6,9 @@
  * recipe in python/ (through its JSON form), by the entropy probes and by the visualizers.
  * @module
  */
-import { z } from "../deps.ts";
-import { ConfigError } from "./errors.ts";
-import { cellCount, type Grid, GridSchema } from "./grid.ts";
+import { z } from "../deps/zod.ts";
+import { ConfigError } from "../util/errors.ts";
+import { cellCount, type Grid, GridSchema } from "../media/grid.ts";
 
 /** Attention among the slots fed in one step: all see all (`full`) or each sees earlier ones. */
 export type StepAttention = "full" | "causal";

@@ -3,8 +3,8 @@
  * implementation, its k-means and nearest-code search, and PSNR.
  * @module
  */
-export type { ImageBatch, TokenGrids, TokenGridsLike, Tokenizer } from "./types.ts";
-export { PatchKMeansTokenizer, readPatch, samplePatches } from "./patch_kmeans.ts";
+export type { Tokenizer } from "./types.ts";
+export { PatchKMeansTokenizer, samplePatches } from "./patch_kmeans.ts";
 export type { PatchKMeansTrainOptions } from "./patch_kmeans.ts";
 export { kmeans } from "./kmeans.ts";
 export type { KMeansOptions, KMeansResult } from "./kmeans.ts";

@@ -4,7 +4,14 @@
  * and good enough (about 29 dB PSNR on emoji with K = 1024, P = 2) to give real token statistics.
  * @module
  */
-import type { ImageBatch, TokenGrids, TokenGridsLike, Tokenizer } from "./types.ts";
+import {
+  asFrames,
+  framesOf,
+  type ImageBatch,
+  type TokenGrids,
+  type TokenGridsLike,
+} from "../media/batches.ts";
+import type { Tokenizer } from "./types.ts";
 import { NearestCodeIndex } from "./nearest.ts";
 import { kmeans } from "./kmeans.ts";
 import { Rng } from "../util/rng.ts";
@@ -188,8 +195,9 @@ export class PatchKMeansTokenizer implements Tokenizer {
   }
 
   /** Synchronous {@link encode}. */
-  encodeSync(images: ImageBatch): TokenGrids {
+  encodeSync(clips: ImageBatch): TokenGrids {
     const p = this.downsample;
+    const images = asFrames(clips); // clips encode frame by frame
     checkImages(images, p);
     const rows = images.height / p;
     const cols = images.width / p;
@@ -204,15 +212,15 @@ export class PatchKMeansTokenizer implements Tokenizer {
         }
       }
     }
-    return { n: images.n, height: rows, width: cols, tokens };
+    return { n: clips.n, frames: framesOf(clips), height: rows, width: cols, tokens };
   }
 
   /** Synchronous {@link decode}. */
   decodeSync(grids: TokenGridsLike): ImageBatch {
-    const { n, height: rows, width: cols, tokens } = grids;
+    const { n, height: rows, width: cols, tokens } = asFrames(grids); // frame by frame
     if (tokens.length !== n * rows * cols) {
       throw new RangeError(
-        `tokens has ${tokens.length} entries, expected n*height*width = ${n * rows * cols}`,
+        `tokens has ${tokens.length} entries, expected n*frames*height*width = ${n * rows * cols}`,
       );
     }
     const p = this.downsample;
@@ -239,7 +247,7 @@ export class PatchKMeansTokenizer implements Tokenizer {
         }
       }
     }
-    return { n, height, width, data };
+    return { n: grids.n, frames: framesOf(grids), height, width, data };
   }
 
   /**

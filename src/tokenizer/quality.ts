@@ -2,7 +2,7 @@
  * Reconstruction quality of a tokenizer: PSNR between pictures and their decoded tokens.
  * @module
  */
-import type { ImageBatch } from "./types.ts";
+import type { ImageBatch } from "../media/batches.ts";
 
 /** PSNR of a reconstruction, in dB (peak 255). */
 export interface PsnrResult {

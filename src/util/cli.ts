@@ -4,19 +4,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { z } from "../deps.ts";
-
-/** A user error on the command line or in an input file: print the message, exit 1. */
-export class UsageError extends Error {
-  /**
-   * A user error: the CLI prints its message alone (no stack) and exits 1.
-   * @param message one line naming the flag or field and the fix
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+import { z } from "../deps/zod.ts";
+import { isUserError, UsageError } from "./errors.ts";
 
 /**
  * Parse `--name value` / `--name=value` / `--flag` arguments and validate them with `schema`.
@@ -61,24 +50,6 @@ export const numberFlag = (): z.ZodPipe<z.ZodString, z.ZodTransform<number, stri
     }
     return n;
   });
-
-/**
- * Names of the error classes that mean "the user gave bad input" (each carries a message that
- * names the field and the fix). Anything else is a bug and keeps its stack trace.
- */
-const USER_ERRORS = new Set([
-  "UsageError",
-  "ConfigError",
-  "ManifestError",
-  "PairingError",
-  "SampleOptionsError",
-  "EntropyInputError",
-]);
-
-/** True when `err` is a user error (print its message alone). */
-export function isUserError(err: unknown): err is Error {
-  return err instanceof Error && USER_ERRORS.has(err.name);
-}
 
 /**
  * Run `fn` (sync or async) for one flag's value: a user error it throws (a missing model file,

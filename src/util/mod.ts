@@ -1,8 +1,10 @@
 /**
- * Small shared utilities: seeded randomness and atomic writes.
+ * Small shared utilities: seeded randomness, atomic writes, progress bars, command-line flags and
+ * the user-error classes every module throws.
  * @module
  */
 export { Rng } from "./rng.ts";
 export { writeFileAtomic } from "./atomic.ts";
 export { type Progress, progress } from "./progress.ts";
-export { flagError, isUserError, numberFlag, parseFlags, runMain, UsageError } from "./cli.ts";
+export { flagError, numberFlag, parseFlags, runMain } from "./cli.ts";
+export { ConfigError, isUserError, ManifestError, UsageError } from "./errors.ts";

@@ -4,7 +4,7 @@
  * seconds. Built on cli-progress.
  * @module
  */
-import { cliProgress } from "../deps.ts";
+import { cliProgress } from "../deps/progress.ts";
 import process from "node:process";
 
 /** A started progress bar. */

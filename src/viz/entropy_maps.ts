@@ -5,11 +5,11 @@
  * All return a {@link Figure}; save with `saveFigure`, show in notebooks with `displayFigure`.
  * @module
  */
-import { Plot } from "../deps.ts";
+import { Plot } from "../deps/plot.ts";
 import type { DistanceMean, OffsetMean } from "../entropy/aggregate.ts";
 import type { EntropyIncrease } from "../entropy/increase.ts";
 import type { ScheduleCost, StepsLike } from "../entropy/schedule_cost.ts";
-import { gridCells, type GridShape } from "../entropy/tokens.ts";
+import { cellCoords, cellCount, type GridLike } from "../media/grid.ts";
 import { type Figure, plotFigure } from "./render.ts";
 
 /** One panel of a {@link cellMapsFigure}: a value per cell, optional marks and labels. */
@@ -53,13 +53,6 @@ interface CellDatum {
   col: number;
   value: number;
   label: string;
-}
-
-function coordsOf(grid: GridShape, cell: number): { frame: number; row: number; col: number } {
-  const hw = grid.height * grid.width;
-  const frame = Math.floor(cell / hw);
-  const rest = cell - frame * hw;
-  return { frame, row: Math.floor(rest / grid.width), col: rest % grid.width };
 }
 
 /** Colour-scale options as Plot takes them (a subset, passed through). */
@@ -156,11 +149,11 @@ function stackFigures(parts: readonly Figure[], title?: string): Figure {
  */
 export function cellMapsFigure(
   panels: readonly CellMapPanel[],
-  grid: GridShape,
+  grid: GridLike,
   options: CellMapOptions = {},
 ): Figure {
   if (panels.length === 0) throw new Error("cellMapsFigure needs at least one panel");
-  const cells = gridCells(grid);
+  const cells = cellCount(grid);
   const frames = grid.frames ?? 1;
   const titles = panels.map((
     p,
@@ -182,12 +175,12 @@ export function cellMapsFigure(
       }
       data.push({
         panel: titles[i],
-        ...coordsOf(grid, cell),
+        ...cellCoords(grid, cell),
         value: v,
         label: p.labels ? String(p.labels[cell]) : "",
       });
     }
-    for (const m of p.marked ?? []) marks.push({ panel: titles[i], ...coordsOf(grid, m) });
+    for (const m of p.marked ?? []) marks.push({ panel: titles[i], ...cellCoords(grid, m) });
   });
   if (!Number.isFinite(lo)) [lo, hi] = [0, 1];
   const domain = options.domain ?? [lo, hi === lo ? lo + 1 : hi];
@@ -337,12 +330,12 @@ export function cellMapsFigure(
  */
 export function conditionalEntropyMapsFigure(
   maps: readonly { ref: number; values: ArrayLike<number>; title?: string }[],
-  grid: GridShape,
+  grid: GridLike,
   options: CellMapOptions = {},
 ): Figure {
   return cellMapsFigure(
     maps.map((m) => {
-      const { frame, row, col } = coordsOf(grid, m.ref);
+      const { frame, row, col } = cellCoords(grid, m.ref);
       const where = (grid.frames ?? 1) > 1 ? `(${frame}, ${row}, ${col})` : `(${row}, ${col})`;
       return { title: m.title ?? `reference ${where}`, values: m.values, marked: [m.ref] };
     }),
@@ -363,10 +356,10 @@ export function conditionalEntropyMapsFigure(
  */
 export function entropyIncreaseFigure(
   maps: readonly { increase: ArrayLike<number>; schedule?: StepsLike; title: string }[],
-  grid: GridShape,
+  grid: GridLike,
   options: CellMapOptions = {},
 ): Figure {
-  const cells = gridCells(grid);
+  const cells = cellCount(grid);
   // Colour range: the 98th percentile of |increase|, so a few extreme cells (e.g. the first
   // parallel step) do not wash out the rest; cells beyond it take the end colours.
   const mags = maps.flatMap((m) => Array.from(m.increase, Math.abs)).filter(Number.isFinite);

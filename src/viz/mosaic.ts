@@ -3,8 +3,9 @@
  * and saved as one PNG, upscaled with nearest-neighbour pixels so small pictures stay crisp.
  * @module
  */
-import { sharp } from "../deps.ts";
-import type { ImageBatch, TokenGridsLike, Tokenizer } from "../tokenizer/types.ts";
+import { loadSharp } from "../deps/sharp.ts";
+import { asFrames, framesOf, type ImageBatch, type TokenGridsLike } from "../media/batches.ts";
+import type { Tokenizer } from "../tokenizer/types.ts";
 
 /** Layout of a mosaic. */
 export interface MosaicOptions {
@@ -19,12 +20,15 @@ export interface MosaicOptions {
 }
 
 /**
- * Lay pictures out row by row into one RGB picture (an {@link ImageBatch} with n = 1).
+ * Lay pictures out row by row into one RGB picture (an {@link ImageBatch} with n = 1). Clips
+ * (`frames` > 1) are laid out one clip per row, its frames left to right (a frame strip).
  * @example
  * const sheet = mosaicImage(images, { cols: 10, scale: 3 });
  */
-export function mosaicImage(images: ImageBatch, options: MosaicOptions = {}): ImageBatch {
-  const cols = Math.max(1, Math.min(options.cols ?? 8, Math.max(1, images.n)));
+export function mosaicImage(batch: ImageBatch, options: MosaicOptions = {}): ImageBatch {
+  const images = asFrames(batch);
+  const perRow = framesOf(batch) > 1 ? framesOf(batch) : options.cols ?? 8;
+  const cols = Math.max(1, Math.min(perRow, Math.max(1, images.n)));
   const scale = options.scale ?? 2;
   const gap = options.gap ?? 2;
   const [br, bg, bb] = options.background ?? [210, 210, 210];
@@ -61,6 +65,7 @@ export function mosaicImage(images: ImageBatch, options: MosaicOptions = {}): Im
 
 /** Encode one RGB picture (n = 1) as PNG bytes. */
 export async function rgbToPng(image: ImageBatch): Promise<Uint8Array> {
+  const sharp = await loadSharp();
   const buf = await sharp(image.data, {
     raw: { width: image.width, height: image.height, channels: 3 },
   }).png().toBuffer();

@@ -3,7 +3,8 @@
  * PNG through sharp, and inline display in Deno Jupyter notebooks.
  * @module
  */
-import { parseHTML, Plot, sharp } from "../deps.ts";
+import { parseHTML, Plot } from "../deps/plot.ts";
+import { loadSharp } from "../deps/sharp.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 
 /** A rendered figure: the SVG markup and its pixel size. */
@@ -106,6 +107,7 @@ function svgElementToFigure(svg: DomElement): Figure {
  * A white background is flattened in so the PNG reads in any viewer.
  */
 export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array> {
+  const sharp = await loadSharp();
   const buf = await sharp(new TextEncoder().encode(svg), { density: 72 * scale })
     .flatten({ background: "#ffffff" })
     .png()

@@ -4,8 +4,8 @@
  * paper's Fig. 3 and Fig. 10(a,b,d,e); and tokens-per-step curves to compare schedules.
  * @module
  */
-import { Plot } from "../deps.ts";
-import { cellCoords } from "../schedule/grid.ts";
+import { Plot } from "../deps/plot.ts";
+import { cellCoords } from "../media/grid.ts";
 import { describeGrid, type Schedule, stepOfCell } from "../schedule/schedule.ts";
 import { type Figure, plotFigure } from "./render.ts";
 

@@ -38,9 +38,12 @@ import {
   UsageError,
   writeFileAtomic,
   z,
-} from "./deps.ts";
-import { type DependencyAnalysisSummary, runFixtureDependencyAnalysis } from "./dependency.ts";
-import { type ScheduleStats, scheduleStats } from "./schedules.ts";
+} from "../analysis/deps.ts";
+import {
+  type DependencyAnalysisSummary,
+  runFixtureDependencyAnalysis,
+} from "../analysis/dependency.ts";
+import { type ScheduleStats, scheduleStats } from "../analysis/schedules.ts";
 import {
   BACKEND_NAMES,
   DEFAULT_SETTINGS,
@@ -50,8 +53,8 @@ import {
   findModel,
   QUICK_SETTINGS,
   runExperiments,
-} from "./experiments.ts";
-import { experimentsMarkdown, writeExperimentFigures } from "./experiment_report.ts";
+} from "../analysis/experiments.ts";
+import { experimentsMarkdown, writeExperimentFigures } from "../analysis/experiment_report.ts";
 
 const Flags = z.object({
   out: z.string().min(1).default("results"),

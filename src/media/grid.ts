@@ -3,13 +3,26 @@
  * `frame * H * W + row * W + col`, the same number the model contract uses as position id.
  * @module
  */
-import { z } from "../deps.ts";
-import { ConfigError } from "./errors.ts";
+import { z } from "../deps/zod.ts";
+import { ConfigError } from "../util/errors.ts";
 
 /** The shape of a token grid. `frames` is 1 for images. */
 export interface Grid {
   /** Number of frames (1 for a still image). */
   frames: number;
+  /** Rows of tokens per frame. */
+  height: number;
+  /** Columns of tokens per frame. */
+  width: number;
+}
+
+/**
+ * A grid as inputs may give it: `frames` may be left out for a still image (F = 1). Every grid
+ * helper takes this; {@link Grid} is what parlab builds and returns.
+ */
+export interface GridLike {
+  /** Number of frames (default 1). */
+  frames?: number;
   /** Rows of tokens per frame. */
   height: number;
   /** Columns of tokens per frame. */
@@ -43,17 +56,20 @@ export function makeGrid(height: number, width: number, frames = 1): Grid {
 }
 
 /** Number of cells in a grid (F * H * W). */
-export function cellCount(grid: Grid): number {
-  return grid.frames * grid.height * grid.width;
+export function cellCount(grid: GridLike): number {
+  return (grid.frames ?? 1) * grid.height * grid.width;
 }
 
 /** Flat index of the cell at (frame, row, col). */
-export function cellIndex(grid: Grid, frame: number, row: number, col: number): number {
+export function cellIndex(grid: GridLike, frame: number, row: number, col: number): number {
   return (frame * grid.height + row) * grid.width + col;
 }
 
 /** Coordinates of a flat cell index. */
-export function cellCoords(grid: Grid, cell: number): { frame: number; row: number; col: number } {
+export function cellCoords(
+  grid: GridLike,
+  cell: number,
+): { frame: number; row: number; col: number } {
   const perFrame = grid.height * grid.width;
   const frame = Math.floor(cell / perFrame);
   const rem = cell - frame * perFrame;

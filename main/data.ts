@@ -7,9 +7,11 @@
  * --iterations N, --seed N, --max-emoji N, --check, --quiet.
  * @module
  */
-import { z } from "../deps.ts";
-import { numberFlag, parseFlags, runMain } from "../util/cli.ts";
-import { buildEmojiFixtures, EMOJI_FIXTURE_FILES } from "./build_emoji.ts";
+import { z } from "../src/deps/zod.ts";
+import { numberFlag, parseFlags, runMain } from "../src/util/cli.ts";
+import { writeFileAtomic } from "../src/util/atomic.ts";
+import { buildEmojiFixtures, EMOJI_FIXTURE_FILES } from "../src/data/build_emoji.ts";
+import { imagesToMosaic, interleaveImages } from "../src/viz/mosaic.ts";
 
 const USAGE = "Usage: deno task data [--out DIR] [--pictures DIR] [--k N] [--samples N] " +
   "[--iterations N] [--seed N] [--max-emoji N] [--check] [--quiet]";
@@ -40,7 +42,15 @@ async function main(args: string[]): Promise<number> {
   try {
     const manifest = await buildEmojiFixtures({
       outDir,
-      picturesDir: f.check ? null : f.pictures,
+      showcase: f.check ? undefined : async (originals, reconstructions) => {
+        const png = await imagesToMosaic(interleaveImages(originals, reconstructions), {
+          cols: 8,
+          scale: 3,
+        });
+        const dir = f.pictures.endsWith("/") ? f.pictures : `${f.pictures}/`;
+        await writeFileAtomic(`${dir}reconstructions.png`, png);
+        log?.(`wrote ${dir}reconstructions.png (val: original | reconstruction, 4 per class)`);
+      },
       k: f.k,
       samplePatches: f.samples,
       iterations: f.iterations,

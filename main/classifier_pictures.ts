@@ -1,7 +1,7 @@
 /**
  * Step 1 of the emoji classifier recipe (run from the project root):
  *
- *   deno run -A --frozen python/classifier/pictures.ts --out /tmp/parlab-classifier
+ *   deno run -A --frozen main/classifier_pictures.ts --out /tmp/parlab-classifier
  *
  * Renders the real 48x48 emoji pictures with the data helper's loader (the npm packages
  * emoji-datasource-twitter/google, composited on white, lanczos3 resize: the same pixels the
@@ -24,11 +24,12 @@ import {
   loadEmojiManifest,
   loadPatchTokenizer,
   loadPictures,
-} from "../../src/data/mod.ts";
-import { saveNpyFile } from "../../src/io/mod.ts";
-import { parseFlags, runMain, UsageError } from "../../src/util/cli.ts";
-import { writeFileAtomic } from "../../src/util/atomic.ts";
-import { z } from "../../src/deps.ts";
+} from "../src/data/mod.ts";
+import { saveNpyFile } from "../src/io/mod.ts";
+import { parseFlags, runMain } from "../src/util/cli.ts";
+import { UsageError } from "../src/util/errors.ts";
+import { writeFileAtomic } from "../src/util/atomic.ts";
+import { z } from "../src/deps/zod.ts";
 
 const Flags = z.object({ out: z.string().min(1).default("/tmp/parlab-classifier") });
 

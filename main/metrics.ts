@@ -10,21 +10,22 @@
  * with --out writes) Fréchet distance, KID, class accuracy and the neighbour-pair JS divergence.
  * @module
  */
-import { z } from "../deps.ts";
-import { numberFlag, parseFlags, runMain, UsageError } from "../util/cli.ts";
-import { writeFileAtomic } from "../util/atomic.ts";
-import { Rng } from "../util/rng.ts";
+import { z } from "../src/deps/zod.ts";
+import { numberFlag, parseFlags, runMain } from "../src/util/cli.ts";
+import { UsageError } from "../src/util/errors.ts";
+import { writeFileAtomic } from "../src/util/atomic.ts";
+import { Rng } from "../src/util/rng.ts";
 import {
   loadEmojiDataset,
   loadEmojiManifest,
   loadLabelFile,
   loadPatchTokenizer,
   loadTokenFile,
-} from "../data/emoji_fixture.ts";
-import type { TokenGridsLike } from "../tokenizer/types.ts";
-import { loadEmojiClassifier } from "./emoji_classifier.ts";
-import { evaluateSamples, prepareReference, type SampleMetrics } from "./evaluate.ts";
-import { coarseCodeMap } from "./token_pairs.ts";
+} from "../src/data/emoji_fixture.ts";
+import type { TokenGridsLike } from "../src/media/batches.ts";
+import { loadEmojiClassifier } from "../src/metrics/emoji_classifier.ts";
+import { evaluateSamples, prepareReference, type SampleMetrics } from "../src/metrics/evaluate.ts";
+import { coarseCodeMap } from "../src/metrics/token_pairs.ts";
 
 const USAGE = "Usage: deno task metrics [--samples DIR | --tokens T.npy --labels L.npy] " +
   "[--real val|train] [--count N (floor only)] [--coarse G] [--kid-subsets N] [--kid-size M] [--seed S] [--threads N] " +

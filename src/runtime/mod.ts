@@ -1,0 +1,35 @@
+/**
+ * Where ONNX graphs run: the backend table (`cpu`, `cuda`, `webgpu`, `auto`), onnxruntime-node
+ * sessions, WebGPU adapters and onnxruntime-web set-up, and reading manifest-referenced files
+ * with their sha256 checked. The model, tokenizer and metrics layers load every graph through it.
+ * @module
+ */
+export {
+  BACKEND_CHOICES,
+  type BackendInfo,
+  type BackendName,
+  BACKENDS,
+  BackendSchema,
+  type ConcreteBackend,
+  resolveAutoBackend,
+} from "./backends.ts";
+export {
+  readFileBytes,
+  readManifestJson,
+  readReferencedFile,
+  type ReferencedFile,
+} from "./files.ts";
+export {
+  createNodeSession,
+  cudaAvailable,
+  missingCudaLibraries,
+  type NodeSessionOptions,
+} from "./ort_node.ts";
+export {
+  describeAdapter,
+  initWebGpuRuntime,
+  webGpuAdapter,
+  type WebGpuAdapterInfo,
+  webGpuAdapterInfo,
+  webGpuBlocker,
+} from "./webgpu.ts";
