@@ -9,7 +9,6 @@
  */
 import {
   fixtureModel,
-  loadModelTokenizer,
   loadOnnxModel,
   makeGrid,
   numberFlag,
@@ -29,6 +28,7 @@ import {
   writeFileAtomic,
   z,
 } from "./deps.ts";
+import { programTokenizer } from "./_tokenizer.ts";
 
 const Flags = z.object({
   out: z.string().default("out/demo"),
@@ -70,7 +70,7 @@ async function sampleModels(
       onProgress: (d) => bar.update(d),
     });
     bar.stop();
-    const tokenizer = await loadModelTokenizer(model);
+    const tokenizer = await programTokenizer(model);
     const png = await tokensToMosaic(
       { n: classes.length, height: m.grid.height, width: m.grid.width, tokens: run.tokens },
       tokenizer,

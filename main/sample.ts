@@ -18,7 +18,6 @@ import {
   encodeNpy,
   flagError,
   loadModel,
-  loadModelTokenizer,
   loadNpyFile,
   numberFlag,
   parseFlags,
@@ -34,6 +33,7 @@ import {
   writeFileAtomic,
   z,
 } from "./deps.ts";
+import { programTokenizer } from "./_tokenizer.ts";
 
 const USAGE =
   "Usage: deno task sample --model M.json [--schedule par4|file.json] [--classes 0,3|all] " +
@@ -217,7 +217,7 @@ async function main(): Promise<void> {
   const classes = parseClasses(f.classes, m.classNames, m.numClasses).flatMap((c) =>
     new Array(f.count).fill(c)
   );
-  const tokenizer = await loadModelTokenizer(model, f.codebook);
+  const tokenizer = await programTokenizer(model, f.codebook);
   const { height, width } = schedule.grid;
   const parts = new Parts(f.out, cellCount(schedule.grid));
   const key: RunKey = {

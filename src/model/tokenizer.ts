@@ -2,7 +2,6 @@
  * The tokenizer a model's tokens decode with, from its manifest's `tokenizer` reference.
  * @module
  */
-import { loadPatchTokenizer } from "../data/emoji_fixture.ts";
 import { PatchKMeansTokenizer } from "../tokenizer/patch_kmeans.ts";
 import type { Tokenizer } from "../tokenizer/types.ts";
 import type { ARModel } from "./ar_model.ts";
@@ -10,9 +9,9 @@ import { ManifestError } from "../util/errors.ts";
 
 /**
  * Load the tokenizer named by a model's manifest (`{"kind": "patch-kmeans", "codebook": path}`,
- * the path relative to the manifest). A manifest without a tokenizer falls back to the emoji
- * fixture codebook when the vocabulary size matches it; anything else is an error naming the
- * field.
+ * the path relative to the manifest), or the codebook given explicitly. A manifest without a
+ * tokenizer is an error that names the fix (the CLIs fall back to the emoji fixture codebook
+ * themselves; the library never guesses).
  * @example
  * const tok = await loadModelTokenizer(model);
  * const pictures = await tok.decode({ n: 1, height: 24, width: 24, tokens: out.tokens });
@@ -35,7 +34,10 @@ export async function loadModelTokenizer(
         "Fix: pass a patch k-means codebook (--codebook) or decode the tokens yourself",
     );
   } else {
-    tok = await loadPatchTokenizer();
+    throw new ManifestError(
+      `${m.name}: the manifest names no tokenizer (field "tokenizer"). Fix: pass a codebook ` +
+        '(--codebook), or add {"kind": "patch-kmeans", "codebook": "<path>"} to the manifest',
+    );
   }
   if (tok.vocabSize !== m.vocabSize) {
     throw new ManifestError(
