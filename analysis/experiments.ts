@@ -19,6 +19,8 @@ export { codeFraction, whiteCodes } from "./experiment_quality.ts";
 import { timeAll } from "./experiment_timing.ts";
 import {
   type ARModel,
+  cellCount,
+  effectiveSettings,
   encodeNpy,
   FIXTURE_MODELS_DIR,
   fixtureModel,
@@ -31,6 +33,7 @@ import {
   type MetricsReference,
   prepareReference,
   progress,
+  ResumeStore,
   Rng,
   sampleMany,
   type Schedule,
@@ -40,23 +43,10 @@ import {
   UsageError,
   writeFileAtomic,
 } from "./deps.ts";
+import { BACKEND_CHOICES, type BackendName, BackendSchema } from "../src/runtime/backends.ts";
 
-/**
- * How models are loaded on each backend. The `--backend` flag takes exactly these keys, so a new
- * backend is one more entry here (`auto`: WebGPU on a hardware adapter, else the CPU).
- */
-export const BACKENDS = {
-  cpu: (path: string, threads?: number) => loadModel(path, { backend: "cpu", threads }),
-  cuda: (path: string, threads?: number) => loadModel(path, { backend: "cuda", threads }),
-  webgpu: (path: string) => loadModel(path, { backend: "webgpu" }),
-  auto: (path: string, threads?: number) => loadModel(path, { backend: "auto", threads }),
-} satisfies Record<string, (path: string, threads?: number) => Promise<ARModel>>;
-
-/** A backend name: a key of {@link BACKENDS}. */
-export type Backend = keyof typeof BACKENDS;
-
-/** The backend names, for flag validation. */
-export const BACKEND_NAMES = Object.keys(BACKENDS) as [Backend, ...Backend[]];
+/** A backend name (`--backend`): one of the backend table's, or `auto` (src/runtime/backends.ts). */
+export type Backend = BackendName;
 
 /** One experiment configuration: a schedule run on the model trained for a configuration. */
 export interface ExperimentSpec {
@@ -450,17 +440,24 @@ async function sampleStage(
       // damaged or missing: sample again
     }
   }
-  const cfgScale = s.cfgScale ?? m.sampling.cfgScale;
+  const settings = effectiveSettings(m, { cfgScale: s.cfgScale ?? undefined, seed: s.seed });
   const bar = opts.progress
     ? progress(`sampling ${spec.id}`, classes.length)
     : { update() {}, stop() {} };
   const warnings: string[] = [];
+  // Finished batches survive an interruption: the same fingerprint resumes them.
+  const store = new ResumeStore(`${dir}/parts`, cellCount(schedule.grid));
+  const resume = await store.load({ fingerprint }, classes.length, {
+    onMismatch: "discard",
+    fresh: opts.force,
+  });
   const run = await sampleMany(model, {
     schedule,
     classes,
-    cfgScale,
-    seed: s.seed,
+    ...settings,
     batchSize: s.batchSize,
+    resume,
+    onBatch: (start, t) => store.save(start, t),
     onProgress: (n) => bar.update(n),
     onWarning: (w) => warnings.push(w),
   });
@@ -483,13 +480,14 @@ async function sampleStage(
     steps: schedule.steps.length,
     backend: model.backend,
     sampling: {
-      cfgScale,
-      cfgInterval: m.sampling.cfgInterval,
-      temperature: m.sampling.temperature,
-      seed: s.seed,
+      cfgScale: settings.cfgScale,
+      cfgInterval: settings.cfgInterval,
+      temperature: settings.temperature,
+      seed: settings.seed,
     },
   };
   await writeFileAtomic(`${dir}/sampling.json`, JSON.stringify(record, null, 1));
+  await store.remove();
   return { record, tokens, labels };
 }
 
@@ -508,7 +506,7 @@ async function runOne(
     },
 ): Promise<ExperimentResult> {
   const dir = `${o.outDir}/${spec.id}`;
-  const model = await BACKENDS[o.backend](modelPath, o.threads);
+  const model = await loadModel(modelPath, { backend: o.backend, threads: o.threads });
   try {
     const m = model.manifest;
     const schedule = scheduleByName(m.grid, spec.schedule);
@@ -638,9 +636,9 @@ export async function runExperiments(options: ExperimentOptions): Promise<Experi
     throw new UsageError(`perClass: ${s.perClass} is not a positive integer. Fix: e.g. 32`);
   }
   const backend = options.backend ?? "cpu";
-  if (!(backend in BACKENDS)) {
+  if (!BackendSchema.safeParse(backend).success) {
     throw new UsageError(
-      `backend: "${backend}" is not one of ${BACKEND_NAMES.join(", ")}. Fix: pick one of them`,
+      `backend: "${backend}" is not one of ${BACKEND_CHOICES}. Fix: pick one of them`,
     );
   }
   const log = options.log ?? ((l: string) => console.log(l));
@@ -711,7 +709,7 @@ export async function runExperiments(options: ExperimentOptions): Promise<Experi
       const timed = await timeAll(
         planned.map((p, k) => ({ ...p, result: results[k] })),
         s,
-        { load: (path) => BACKENDS[backend](path, o.threads), progress: o.progress },
+        { load: (path) => loadModel(path, { backend, threads: o.threads }), progress: o.progress },
         timingKey,
       );
       for (const [k, r] of timed.entries()) {

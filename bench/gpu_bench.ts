@@ -62,6 +62,8 @@ const USAGE = "Usage: deno run -A bench/gpu_bench.ts [--models DIR --prefix P | 
 /** One measured configuration. */
 interface Row {
   backend: string;
+  /** The backend table's name (`cpu`, `cuda`, `webgpu`). */
+  backendName: string;
   schedule: string;
   batch: number;
   steps: number;
@@ -142,6 +144,7 @@ async function main(): Promise<void> {
         const b = base.get(batch);
         rows.push({
           backend: model.backend,
+          backendName: model.backendName,
           schedule: scheduleName,
           batch,
           steps: schedule.steps.length,
@@ -185,11 +188,10 @@ async function main(): Promise<void> {
   );
   console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const r of rows) {
-    const short = r.backend.startsWith("onnxruntime-web") ? "webgpu" : r.backend.split(" ")[1];
     console.log(
-      `| ${short} | ${r.schedule} | ${r.batch} | ${r.steps} | ${r.secondsPerImage.toFixed(3)} | ${
-        r.speedup.toFixed(2)
-      }x | ${r.stepLimit.toFixed(2)}x | ${r.msPerStep.toFixed(2)} | ${
+      `| ${r.backendName} | ${r.schedule} | ${r.batch} | ${r.steps} | ${
+        r.secondsPerImage.toFixed(3)
+      } | ${r.speedup.toFixed(2)}x | ${r.stepLimit.toFixed(2)}x | ${r.msPerStep.toFixed(2)} | ${
         r.stepTimeRatio.toFixed(2)
       } | ${r.modelMsPerStep.toFixed(2)} | ${r.floorMs.toFixed(2)} | ${
         r.widestStepMs.toFixed(2)

@@ -39,13 +39,13 @@ import {
   writeFileAtomic,
   z,
 } from "../analysis/deps.ts";
+import { BACKEND_CHOICES, BackendSchema } from "../src/runtime/backends.ts";
 import {
   type DependencyAnalysisSummary,
   runFixtureDependencyAnalysis,
 } from "../analysis/dependency.ts";
 import { type ScheduleStats, scheduleStats } from "../analysis/schedules.ts";
 import {
-  BACKEND_NAMES,
   DEFAULT_SETTINGS,
   EXPERIMENTS,
   type ExperimentSpec,
@@ -64,7 +64,7 @@ const Flags = z.object({
   split: z.enum(["train", "val"]).default("train"),
   workers: numberFlag().pipe(z.number().int().positive().max(64)).default(2),
   models: z.string().default("fixtures/models"),
-  backend: z.enum(BACKEND_NAMES).default("cpu"),
+  backend: BackendSchema.default("cpu"),
   perClass: numberFlag().pipe(z.number().int().positive().max(10000)).optional(),
   seed: numberFlag().pipe(z.number().int()).optional(),
   batch: numberFlag().pipe(z.number().int().positive().max(1024)).optional(),
@@ -74,7 +74,7 @@ const Flags = z.object({
 
 const USAGE =
   "Usage: deno task analyze [--out DIR] [--quick] [--force] [--retime] [--split train|val] [--workers N] " +
-  `[--models DIR] [--backend ${BACKEND_NAMES.join("|")}] [--per-class N] [--seed S] [--batch B] ` +
+  `[--models DIR] [--backend ${BACKEND_CHOICES}] [--per-class N] [--seed S] [--batch B] ` +
   "[--threads N] [--configs raster,par4,...]";
 
 /** Read a section's JSON if it was finished before (and `--force` is off). */

@@ -13,15 +13,17 @@
  * @module
  */
 import {
+  BACKEND_CHOICES,
   BackendSchema,
   cellCount,
+  effectiveSettings,
   encodeNpy,
   flagError,
   loadModel,
-  loadNpyFile,
   numberFlag,
   parseFlags,
   progress,
+  ResumeStore,
   runMain,
   sampleMany,
   type Schedule,
@@ -38,7 +40,7 @@ import { programTokenizer } from "./_tokenizer.ts";
 const USAGE =
   "Usage: deno task sample --model M.json [--schedule par4|file.json] [--classes 0,3|all] " +
   "[--count N] [--cfg S] [--cfg-interval K] [--temperature T] [--top-k K] [--top-p P] [--seed N] " +
-  "[--batch B] [--threads N] [--backend cpu|cuda|webgpu|auto] [--codebook C.npy.gz] [--entropy] " +
+  `[--batch B] [--threads N] [--backend ${BACKEND_CHOICES}] [--codebook C.npy.gz] [--entropy] ` +
   "[--out DIR] [--fresh]";
 
 const Flags = z.object({
@@ -120,88 +122,6 @@ interface RunKey {
   topP: number;
 }
 
-/** Saved batches of an interrupted run: `parts/key.json` plus `parts/<first image>.npy` files. */
-class Parts {
-  readonly dir: string;
-  readonly cells: number;
-
-  constructor(out: string, cells: number) {
-    this.dir = `${out}/parts`;
-    this.cells = cells;
-  }
-
-  /**
-   * Tokens of the images finished by an earlier run with the same key (a prefix of the run), or
-   * null when there is none. A different key is a usage error unless `fresh` discards it.
-   */
-  async load(key: RunKey, fresh: boolean): Promise<Int32Array | null> {
-    let saved: RunKey | null = null;
-    try {
-      saved = JSON.parse(await Deno.readTextFile(`${this.dir}/key.json`));
-    } catch {
-      saved = null;
-    }
-    if (saved && !fresh) {
-      const differ = (Object.keys(key) as (keyof RunKey)[]).filter((k) =>
-        JSON.stringify(saved![k]) !== JSON.stringify(key[k])
-      );
-      if (differ.length > 0) {
-        throw new UsageError(
-          `--out: ${this.dir} holds the finished batches of a run with other settings ` +
-            `(${differ.join(", ")} differ). Fix: rerun with that run's flags to resume it, pass ` +
-            "another --out, or add --fresh to discard it",
-        );
-      }
-    }
-    if (fresh || !saved) {
-      await Deno.remove(this.dir, { recursive: true }).catch(() => {});
-      await Deno.mkdir(this.dir, { recursive: true });
-      await writeFileAtomic(`${this.dir}/key.json`, JSON.stringify(key, null, 1));
-      return null;
-    }
-    const starts: number[] = [];
-    for await (const e of Deno.readDir(this.dir)) {
-      const m = /^(\d+)\.npy$/.exec(e.name);
-      if (e.isFile && m) starts.push(Number(m[1]));
-    }
-    starts.sort((a, b) => a - b);
-    const total = key.classes.length;
-    const chunks: Uint16Array[] = [];
-    let next = 0;
-    for (const start of starts) {
-      // Batches finish in order, so the saved ones form a prefix; stop at a gap or a bad file.
-      if (start !== next) break;
-      const a = await loadNpyFile(`${this.dir}/${start}.npy`).catch(() => null);
-      if (!a || a.dtype !== "uint16" || a.shape.length !== 2 || a.shape[1] !== this.cells) break;
-      if (next + a.shape[0] > total) break;
-      chunks.push(a.data as Uint16Array);
-      next += a.shape[0];
-    }
-    if (next === 0) return null;
-    const tokens = new Int32Array(next * this.cells);
-    let at = 0;
-    for (const c of chunks) {
-      tokens.set(c, at);
-      at += c.length;
-    }
-    return tokens;
-  }
-
-  /** Save one finished batch (atomically: a part is either whole or absent). */
-  async save(start: number, tokens: Int32Array): Promise<void> {
-    const n = tokens.length / this.cells;
-    await writeFileAtomic(
-      `${this.dir}/${start}.npy`,
-      encodeNpy({ dtype: "uint16", shape: [n, this.cells], data: Uint16Array.from(tokens) }, false),
-    );
-  }
-
-  /** The run is complete: its results are written, the parts are not needed. */
-  async remove(): Promise<void> {
-    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
-  }
-}
-
 async function main(): Promise<void> {
   const f = parseFlags(Deno.args, Flags, ["entropy", "fresh"], USAGE);
   const model = await flagError(
@@ -218,22 +138,34 @@ async function main(): Promise<void> {
     new Array(f.count).fill(c)
   );
   const tokenizer = await programTokenizer(model, f.codebook);
-  const { height, width } = schedule.grid;
-  const parts = new Parts(f.out, cellCount(schedule.grid));
+  const { frames, height, width } = schedule.grid;
+  const parts = new ResumeStore(`${f.out}/parts`, cellCount(schedule.grid));
+  // The effective settings: a flag left out means the manifest's default.
+  const settings = flagError("--cfg", () =>
+    effectiveSettings(m, {
+      cfgScale: f.cfg,
+      cfgInterval: f.cfgInterval,
+      temperature: f.temperature,
+      topK: f.topK,
+      topP: f.topP,
+      seed: f.seed,
+    }));
   const key: RunKey = {
     model: m.name,
     sha256: m.sha256,
     schedule: scheduleToJSON(schedule),
     classes,
-    seed: f.seed,
-    // The effective settings: a flag left out means the manifest's default.
-    cfg: f.cfg ?? m.sampling.cfgScale,
-    cfgInterval: f.cfgInterval ?? m.sampling.cfgInterval,
-    temperature: f.temperature ?? m.sampling.temperature,
-    topK: f.topK ?? m.sampling.topK,
-    topP: f.topP ?? m.sampling.topP,
+    seed: settings.seed,
+    cfg: settings.cfgScale,
+    cfgInterval: settings.cfgInterval,
+    temperature: settings.temperature,
+    topK: settings.topK,
+    topP: settings.topP,
   };
-  const resume = await parts.load(key, f.fresh);
+  const resume = await parts.load({ ...key }, classes.length, {
+    onMismatch: "refuse",
+    fresh: f.fresh,
+  });
   if (resume) {
     console.log(
       `resuming: ${resume.length / parts.cells} of ${classes.length} images were sampled ` +
@@ -242,16 +174,11 @@ async function main(): Promise<void> {
   }
   const bar = progress(`sampling ${schedule.name}`, classes.length);
   const run = await sampleMany(model, {
-    resume: resume ?? undefined,
+    resume,
     onBatch: (start, tokens) => parts.save(start, tokens),
     schedule,
     classes,
-    cfgScale: f.cfg,
-    cfgInterval: f.cfgInterval,
-    temperature: f.temperature,
-    topK: f.topK,
-    topP: f.topP,
-    seed: f.seed,
+    ...settings,
     batchSize: f.batch,
     recordEntropy: f.entropy,
     onProgress: (done) => bar.update(done),
@@ -259,18 +186,18 @@ async function main(): Promise<void> {
   });
   bar.stop();
   const n = classes.length;
+  // Video grids keep their frame axis: [n, F, H, W]; images stay [n, H, W].
+  const shape = frames > 1 ? [n, frames, height, width] : [n, height, width];
   await writeFileAtomic(
     `${f.out}/tokens.npy`,
-    encodeNpy(
-      { dtype: "uint16", shape: [n, height, width], data: Uint16Array.from(run.tokens) },
-      false,
-    ),
+    encodeNpy({ dtype: "uint16", shape, data: Uint16Array.from(run.tokens) }, false),
   );
-  await writeFileAtomic(
-    `${f.out}/labels.npy`,
-    encodeNpy({ dtype: "uint8", shape: [n], data: Uint8Array.from(classes) }, false),
-  );
-  const png = await tokensToMosaic({ n, height, width, tokens: run.tokens }, tokenizer, {
+  // Labels wide enough for the model's classes (ImageNet models have 1000).
+  const labels = m.numClasses <= 256
+    ? { dtype: "uint8" as const, data: Uint8Array.from(classes) }
+    : { dtype: "uint16" as const, data: Uint16Array.from(classes) };
+  await writeFileAtomic(`${f.out}/labels.npy`, encodeNpy({ ...labels, shape: [n] }, false));
+  const png = await tokensToMosaic({ n, frames, height, width, tokens: run.tokens }, tokenizer, {
     cols: f.count,
     scale: 2,
   });
@@ -283,13 +210,14 @@ async function main(): Promise<void> {
     steps,
     images: n,
     resumedImages: run.resumed,
+    classes,
     settings: {
-      cfg: f.cfg ?? m.sampling.cfgScale,
-      cfgInterval: f.cfgInterval ?? m.sampling.cfgInterval,
-      temperature: f.temperature ?? m.sampling.temperature,
-      topK: f.topK ?? m.sampling.topK,
-      topP: f.topP ?? m.sampling.topP,
-      seed: f.seed,
+      cfg: settings.cfgScale,
+      cfgInterval: settings.cfgInterval,
+      temperature: settings.temperature,
+      topK: settings.topK,
+      topP: settings.topP,
+      seed: settings.seed,
       batch: f.batch,
     },
     seconds: run.seconds,

@@ -113,6 +113,9 @@ class Recorder implements ARModel {
   get source() {
     return this.inner.source;
   }
+  get backendName() {
+    return this.inner.backendName;
+  }
   get backend() {
     return this.inner.backend;
   }

@@ -3,6 +3,7 @@
  * step at a time under the ONNX step contract (see the README's "model contract").
  * @module
  */
+import type { ConcreteBackend } from "../runtime/backends.ts";
 import type { ModelManifest } from "./manifest.ts";
 
 /** The inputs of one decoding step for `batch` rows of `length` slots each. */
@@ -46,6 +47,8 @@ export interface ARModel {
   readonly source: URL;
   /** Where the model runs, e.g. `onnxruntime-node cpu` or `onnxruntime-web webgpu (adapter)`. */
   readonly backend: string;
+  /** The backend table's name for it (`cpu`, `cuda` or `webgpu`). */
+  readonly backendName: ConcreteBackend;
   /** An empty cache for `batch` rows. */
   newCache(batch: number): KVCache;
   /** Run one step; appends this step's keys/values to `cache`. */

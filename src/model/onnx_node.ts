@@ -102,6 +102,7 @@ class OnnxNodeModel implements ARModel {
   readonly manifest: ModelManifest;
   readonly source: URL;
   readonly backend: string;
+  readonly backendName: "cpu" | "cuda";
   readonly #session: OrtNodeTypes.InferenceSession;
   readonly #names: PastNames;
 
@@ -109,12 +110,13 @@ class OnnxNodeModel implements ARModel {
     manifest: ModelManifest,
     source: URL,
     session: OrtNodeTypes.InferenceSession,
-    provider: string,
+    provider: "cpu" | "cuda",
   ) {
     this.manifest = manifest;
     this.source = source;
     this.#session = session;
     this.backend = `onnxruntime-node ${provider}`;
+    this.backendName = provider;
     this.#names = pastInputNames(manifest.layers);
     checkContractInputs(session.inputNames, manifest);
   }

@@ -111,6 +111,7 @@ export class WebGpuModel implements ARModel {
   readonly manifest: ModelManifest;
   readonly source: URL;
   readonly backend: string;
+  readonly backendName = "webgpu" as const;
   /** The adapter the session runs on. */
   readonly adapter: WebGpuAdapterInfo;
   /** The GPU device onnxruntime-web created (shared by every WebGPU session of the process). */

@@ -8,7 +8,8 @@ import type { ARModel } from "../model/ar_model.ts";
 import { cellCount } from "../media/grid.ts";
 import type { Schedule } from "../schedule/schedule.ts";
 import { Rng } from "../util/rng.ts";
-import { sample, type SampleOptions, SampleOptionsError, type SampleResult } from "./sampler.ts";
+import { sample, type SampleOptions, type SampleResult } from "./sampler.ts";
+import { SampleOptionsError } from "./settings.ts";
 
 /** Options of {@link sampleMany}: {@link SampleOptions} plus the batch size. */
 export interface SampleManyOptions extends Omit<SampleOptions, "uniforms" | "onStep"> {

@@ -6,16 +6,12 @@
 export { nllAndEntropy, type SamplingOptions, TokenDrawer } from "./distribution.ts";
 export { buildSequenceInputs, buildStepInputs, type RowClass } from "./layout.ts";
 export { PairingError } from "./pairing.ts";
-export {
-  sample,
-  type SampleOptions,
-  SampleOptionsError,
-  type SampleResult,
-  type StepTrace,
-} from "./sampler.ts";
+export { sample, type SampleOptions, type SampleResult, type StepTrace } from "./sampler.ts";
 export {
   teacherForce,
   type TeacherForceOptions,
   type TeacherForceResult,
 } from "./teacher_forcing.ts";
+export { effectiveSettings, SampleOptionsError, type SamplingSettings } from "./settings.ts";
+export { type KeyMismatch, ResumeStore } from "./resume_store.ts";
 export { sampleMany, type SampleManyOptions, type SampleManyResult } from "./batch.ts";

@@ -4,7 +4,6 @@
  * can be replayed exactly. Returns the token grids and a per-step trace.
  * @module
  */
-import { z } from "../deps/zod.ts";
 import type { ARModel } from "../model/ar_model.ts";
 import { cellCount } from "../media/grid.ts";
 import { type Schedule, stepSlots } from "../schedule/schedule.ts";
@@ -12,6 +11,7 @@ import { Rng } from "../util/rng.ts";
 import { TokenDrawer } from "./distribution.ts";
 import { buildStepInputs, type RowClass } from "./layout.ts";
 import { checkPairing } from "./pairing.ts";
+import { effectiveSettings, SampleOptionsError } from "./settings.ts";
 
 /** Options of {@link sample}. Unset sampling settings take the model manifest's defaults. */
 export interface SampleOptions {
@@ -74,26 +74,16 @@ export interface SampleResult {
   backend: string;
 }
 
-const OptionsSchema = z.object({
-  classes: z.array(z.number().int().min(0)).min(1),
-  cfgScale: z.number().min(0),
-  cfgInterval: z.number().int().min(0).nullable(),
-  temperature: z.number().positive(),
-  topK: z.number().int().min(0),
-  topP: z.number().gt(0).max(1),
-  seed: z.number().int(),
-});
-
-/** A sampling option that cannot be used, naming the option and the fix. */
-export class SampleOptionsError extends Error {
-  /**
-   * Sampling options that cannot work together or are out of range.
-   * @param message full message naming the option and the fix
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "SampleOptionsError";
+/** Class indices: a non-empty list of non-negative integers. */
+function checkClasses(classes: readonly number[]): number[] {
+  if (classes.length === 0) {
+    throw new SampleOptionsError("classes: give at least one class index (one image per entry)");
   }
+  const bad = classes.find((c) => !Number.isInteger(c) || c < 0);
+  if (bad !== undefined) {
+    throw new SampleOptionsError(`classes: ${bad} is not a class index (a non-negative integer)`);
+  }
+  return [...classes];
 }
 
 /**
@@ -105,21 +95,7 @@ export class SampleOptionsError extends Error {
  */
 export async function sample(model: ARModel, options: SampleOptions): Promise<SampleResult> {
   const m = model.manifest;
-  const d = m.sampling;
-  const parsed = OptionsSchema.safeParse({
-    classes: [...options.classes],
-    cfgScale: options.cfgScale ?? d.cfgScale,
-    cfgInterval: options.cfgInterval === undefined ? d.cfgInterval : options.cfgInterval,
-    temperature: options.temperature ?? d.temperature,
-    topK: options.topK ?? d.topK,
-    topP: options.topP ?? d.topP,
-    seed: options.seed ?? 0,
-  });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new SampleOptionsError(`${issue.path.join(".")}: ${issue.message}`);
-  }
-  const o = parsed.data;
+  const o = { ...effectiveSettings(m, options), classes: checkClasses(options.classes) };
   const bad = o.classes.find((c) => c >= m.numClasses);
   if (bad !== undefined) {
     throw new SampleOptionsError(

@@ -1,0 +1,72 @@
+/**
+ * The effective sampling settings: what a run actually uses, i.e. the caller's options where
+ * given and the model manifest's defaults elsewhere, validated once. The sampler, `deno task
+ * sample` (its resume key and `run.json`) and the experiments all take them from here.
+ * @module
+ */
+import { z } from "../deps/zod.ts";
+import type { ModelManifest } from "../model/manifest.ts";
+
+/** Sampling settings, every one set. */
+export interface SamplingSettings {
+  /** Guidance scale s: logits = u + s * (c - u). 1 turns guidance off. */
+  cfgScale: number;
+  /** Steps with guidance; later steps use the conditional logits alone. null: every step. */
+  cfgInterval: number | null;
+  /** Softmax temperature. */
+  temperature: number;
+  /** Top-k filter, 0 = off. */
+  topK: number;
+  /** Top-p filter, 1 = off. */
+  topP: number;
+  /** Seed of the uniform numbers. */
+  seed: number;
+}
+
+const SettingsSchema = z.object({
+  cfgScale: z.number().min(0),
+  cfgInterval: z.number().int().min(0).nullable(),
+  temperature: z.number().positive(),
+  topK: z.number().int().min(0),
+  topP: z.number().gt(0).max(1),
+  seed: z.number().int(),
+});
+
+/** A sampling option that cannot be used, naming the option and the fix. */
+export class SampleOptionsError extends Error {
+  /**
+   * Sampling options that cannot work together or are out of range.
+   * @param message full message naming the option and the fix
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "SampleOptionsError";
+  }
+}
+
+/**
+ * The settings a run uses: each option that is set (not undefined), else the manifest's default
+ * (`cfgInterval: null` is a setting: guide every step). Out-of-range values are a
+ * {@link SampleOptionsError} naming the option.
+ * @example
+ * effectiveSettings(model.manifest, { cfgScale: 2 }); // { cfgScale: 2, temperature: 1, ... }
+ */
+export function effectiveSettings(
+  manifest: Pick<ModelManifest, "sampling">,
+  options: Partial<SamplingSettings> = {},
+): SamplingSettings {
+  const d = manifest.sampling;
+  const parsed = SettingsSchema.safeParse({
+    cfgScale: options.cfgScale ?? d.cfgScale,
+    cfgInterval: options.cfgInterval === undefined ? d.cfgInterval ?? null : options.cfgInterval,
+    temperature: options.temperature ?? d.temperature,
+    topK: options.topK ?? d.topK,
+    topP: options.topP ?? d.topP,
+    seed: options.seed ?? 0,
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new SampleOptionsError(`${issue.path.join(".")}: ${issue.message}`);
+  }
+  return parsed.data;
+}
