@@ -7,9 +7,11 @@ import {
   randomGroups,
   raster,
   rasterGroups,
+  registerScheduleFamily,
   type Schedule,
   scheduleByName,
   scheduleFromJSON,
+  scheduleNameExamples,
   scheduleOrder,
   scheduleToJSON,
   stepSlots,
@@ -208,4 +210,34 @@ Deno.test("scheduleFromJSON names the bad field", () => {
   const missing = structuredClone(good);
   missing.steps.pop();
   assertConfigError(() => scheduleFromJSON(missing), "steps", "never sampled");
+});
+
+Deno.test("schedule registry: a registered family resolves by name; names stay unique", () => {
+  const image = makeGrid(4, 4);
+  registerScheduleFamily({
+    name: "test-reverse",
+    pattern: /^reverse$/,
+    examples: ["reverse"],
+    description: "raster order backwards, one cell a step",
+    build: (grid) => custom(grid, raster(grid).steps.map((s) => s.cells).reverse()),
+  });
+  const s = scheduleByName(image, "reverse");
+  assertEquals(s.steps[0].cells, [15]);
+  assertEquals(s.steps.length, 16);
+  assert(scheduleNameExamples().includes("reverse"));
+  assertConfigError(
+    () =>
+      registerScheduleFamily({
+        name: "test-reverse",
+        pattern: /^x$/,
+        examples: [],
+        description: "",
+        build: (grid) => raster(grid),
+      }),
+    "family.name",
+    "already registered",
+  );
+  // Built-in names still resolve as before.
+  assertEquals(scheduleByName(makeGrid(24, 24), "par4").steps.length, 147);
+  assertEquals(scheduleByName(makeGrid(24, 24), "random4-s3").steps.length, 147);
 });

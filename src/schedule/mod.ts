@@ -33,5 +33,11 @@ export {
   rasterGroups,
   type RasterGroupsOptions,
   regionOrder,
-  scheduleByName,
 } from "./builders.ts";
+export {
+  registerScheduleFamily,
+  scheduleByName,
+  scheduleFamilies,
+  type ScheduleFamily,
+  scheduleNameExamples,
+} from "./registry.ts";
