@@ -20,3 +20,5 @@ export {
   type TokenGrids,
   type TokenGridsLike,
 } from "./batches.ts";
+export { cellMapView, imageView, tokenView, type ViewableArray, viewOf } from "./ndarray.ts";
+export type { NdArray } from "../deps/ndarray.ts";
