@@ -17,6 +17,18 @@
 import { codeFraction, score, whiteCodes } from "./experiment_quality.ts";
 export { codeFraction, whiteCodes } from "./experiment_quality.ts";
 import { timeAll } from "./experiment_timing.ts";
+import type {
+  ExperimentResult,
+  ExperimentSettings,
+  ExperimentSpec,
+  QualityNumbers,
+} from "./experiment_types.ts";
+export type {
+  ExperimentResult,
+  ExperimentSettings,
+  ExperimentSpec,
+  QualityNumbers,
+} from "./experiment_types.ts";
 import {
   type ARModel,
   cellCount,
@@ -47,22 +59,6 @@ import { BACKEND_CHOICES, type BackendName, BackendSchema } from "../src/runtime
 
 /** A backend name (`--backend`): one of the backend table's, or `auto` (src/runtime/backends.ts). */
 export type Backend = BackendName;
-
-/** One experiment configuration: a schedule run on the model trained for a configuration. */
-export interface ExperimentSpec {
-  /** Identifier (folder name, table key). */
-  id: string;
-  /** Model configuration (`emoji-<model>` or `tiny-<model>`). */
-  model: string;
-  /** Schedule name for `scheduleByName`. */
-  schedule: string;
-  /** Row label in tables and figures. */
-  label: string;
-  /** Short label for crowded plots. */
-  short: string;
-  /** True when the schedule is not the one the model was trained for. */
-  cross?: boolean;
-}
 
 /** The standard configurations: each schedule on its own model, then two cross pairings. */
 export const EXPERIMENTS: readonly ExperimentSpec[] = [
@@ -107,37 +103,6 @@ export const EXPERIMENTS: readonly ExperimentSpec[] = [
     cross: true,
   },
 ];
-
-/** Settings of a run (see {@link DEFAULT_SETTINGS} and {@link QUICK_SETTINGS}). */
-export interface ExperimentSettings {
-  /** Pictures sampled per class (classes in order, `perClass` each). */
-  perClass: number;
-  /** Seed of the sampling uniforms (image i always gets the same numbers). */
-  seed: number;
-  /** Images per sampling batch (throughput timing). */
-  batchSize: number;
-  /** Pictures sampled one at a time per timing round for the batch-1 latency; 0 skips it. */
-  latencyImages: number;
-  /**
-   * Timing rounds: latency = the lowest per-round median of `latencyImages` single pictures,
-   * throughput = the best round's batch. Timing only, so not part of the fingerprint.
-   */
-  timingRounds: number;
-  /** Run one untimed warm-up round first (engine and runtime warm-up; off in quick mode). */
-  timingWarmup: boolean;
-  /** Val grids teacher-forced for the NLL (`null`: the whole val split). */
-  nllGrids: number | null;
-  /** Real train grids per class in the metrics reference (class-balanced, seeded). */
-  referencePerClass: number;
-  /** KID subsets. */
-  kidSubsets: number;
-  /** Bootstrap resamples for the Fréchet distance's std (0 skips it). */
-  bootstrap: number;
-  /** Samples per class shown in each configuration's mosaic. */
-  mosaicPerClass: number;
-  /** Guidance scale; `null` takes each model manifest's default. */
-  cfgScale: number | null;
-}
 
 /** Settings of the full run (`deno task analyze`). */
 export const DEFAULT_SETTINGS: ExperimentSettings = {
@@ -193,58 +158,6 @@ export interface ExperimentOptions extends Partial<ExperimentSettings> {
   progress?: boolean;
   /** Where status lines go (default console.log). */
   log?: (line: string) => void;
-}
-
-/** Quality numbers of one sample set (a subset of `SampleMetrics`, rounded). */
-export interface QualityNumbers {
-  /** Number of grids scored. */
-  n: number;
-  /** Fréchet distance of emoji-classifier features against the reference (lower is better). */
-  frechet: number;
-  /** Bootstrap std of the Fréchet distance (generated side resampled); 0 when not computed. */
-  frechetStd: number;
-  /** KID mean and std over subsets. */
-  kid: { mean: number; std: number };
-  /** Fraction classified as their conditioning class. */
-  classAccuracy: number;
-  /** Mean per-class accuracy. */
-  classBalancedAccuracy: number;
-  /** Neighbour-pair Jensen-Shannon divergence (bits) against the reference. */
-  pairJS: { horizontal: number; vertical: number };
-}
-
-/** Everything measured for one configuration (`<id>/result.json`). */
-export interface ExperimentResult {
-  /** The configuration. */
-  spec: ExperimentSpec;
-  /** Model name and file that ran. */
-  model: { name: string; file: string; sha256: string; parameters: string };
-  /** Steps of the schedule. */
-  steps: number;
-  /** Pictures sampled. */
-  images: number;
-  /** Backend string reported by the model. */
-  backend: string;
-  /** Sampling settings that ran. */
-  sampling: { cfgScale: number; cfgInterval: number | null; temperature: number; seed: number };
-  /** Wall seconds per image of the best timed batch of `batchSize` images (throughput). */
-  secondsPerImage: number | null;
-  /** Images per batch of the throughput run. */
-  batchSize: number;
-  /** Median wall seconds of one image sampled alone (latency, the paper's time); null: skipped. */
-  latencySeconds: number | null;
-  /** Share of the timed batch's wall time spent inside the model runtime. */
-  modelShare: number;
-  /** When the timing was taken, the load average before it, and its settings key. */
-  timing?: { at: string; loadAverage: number; key: string };
-  /** Quality of the samples. */
-  quality: QualityNumbers;
-  /** Teacher-forced val NLL under the schedule (nats per token). */
-  valNll: { grids: number; nats: number };
-  /** Mosaic file, relative to the configuration's folder. */
-  mosaic: string;
-  /** Settings fingerprint (a rerun with another one redoes this configuration). */
-  fingerprint: string;
 }
 
 /** A result row with the speed-ups against raster 1x filled in. */
@@ -334,7 +247,7 @@ export function balancedRows(
 }
 
 function gather(
-  ds: { tokens: Uint16Array; labels: Uint8Array; height: number; width: number },
+  ds: { tokens: Uint16Array; labels: ArrayLike<number>; height: number; width: number },
   rows: number[],
 ) {
   const cells = ds.height * ds.width;
@@ -414,7 +327,7 @@ async function sampleStage(
   s: ExperimentSettings,
   fingerprint: string,
   opts: { force: boolean; progress: boolean; log: (l: string) => void },
-): Promise<{ record: SamplingRecord; tokens: Uint16Array; labels: Uint8Array }> {
+): Promise<{ record: SamplingRecord; tokens: Uint16Array; labels: Uint8Array | Uint16Array }> {
   const m = model.manifest;
   const classes = Array.from(
     { length: m.numClasses * s.perClass },

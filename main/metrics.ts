@@ -18,10 +18,9 @@ import { Rng } from "../src/util/rng.ts";
 import {
   loadEmojiDataset,
   loadEmojiManifest,
-  loadLabelFile,
   loadPatchTokenizer,
-  loadTokenFile,
 } from "../src/data/emoji_fixture.ts";
+import { loadLabelFile, loadTokenFile } from "../src/data/token_files.ts";
 import type { TokenGridsLike } from "../src/media/batches.ts";
 import { loadEmojiClassifier } from "../src/metrics/emoji_classifier.ts";
 import { evaluateSamples, prepareReference, type SampleMetrics } from "../src/metrics/evaluate.ts";
@@ -80,7 +79,7 @@ async function main(): Promise<void> {
     : undefined;
 
   let generated: TokenGridsLike;
-  let labels: Uint8Array;
+  let labels: Uint8Array | Uint16Array;
   let label: string;
   const tokensPath = f.samples ? `${f.samples}/tokens.npy` : f.tokens;
   const labelsPath = f.samples ? `${f.samples}/labels.npy` : f.labels;

@@ -19,6 +19,7 @@ import {
   effectiveSettings,
   encodeNpy,
   flagError,
+  labelArray,
   loadModel,
   numberFlag,
   parseFlags,
@@ -193,10 +194,10 @@ async function main(): Promise<void> {
     encodeNpy({ dtype: "uint16", shape, data: Uint16Array.from(run.tokens) }, false),
   );
   // Labels wide enough for the model's classes (ImageNet models have 1000).
-  const labels = m.numClasses <= 256
-    ? { dtype: "uint8" as const, data: Uint8Array.from(classes) }
-    : { dtype: "uint16" as const, data: Uint16Array.from(classes) };
-  await writeFileAtomic(`${f.out}/labels.npy`, encodeNpy({ ...labels, shape: [n] }, false));
+  await writeFileAtomic(
+    `${f.out}/labels.npy`,
+    encodeNpy({ ...labelArray(classes, m.numClasses), shape: [n] }, false),
+  );
   const png = await tokensToMosaic({ n, frames, height, width, tokens: run.tokens }, tokenizer, {
     cols: f.count,
     scale: 2,

@@ -15,10 +15,9 @@ import { loadPictures } from "../src/data/images.ts";
 import {
   loadEmojiDataset,
   loadEmojiManifest,
-  loadLabelFile,
   loadPatchTokenizer,
-  loadTokenFile,
 } from "../src/data/emoji_fixture.ts";
+import { loadLabelFile, loadTokenFile } from "../src/data/token_files.ts";
 import { sha256Hex } from "../src/io/hash.ts";
 import { saveNpyFile } from "../src/io/npy.ts";
 import { loadSharp } from "../src/deps/sharp.ts";

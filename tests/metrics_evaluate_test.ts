@@ -17,7 +17,7 @@ import type { TokenGrids } from "../src/media/batches.ts";
 const CELLS = 24 * 24;
 
 /** Grids `rows` (in that order) of a split, with their labels. */
-function pick(tokens: Uint16Array, labels: Uint8Array, rows: number[]) {
+function pick(tokens: Uint16Array, labels: ArrayLike<number>, rows: number[]) {
   const out = new Uint16Array(rows.length * CELLS);
   rows.forEach((r, i) => out.set(tokens.subarray(r * CELLS, (r + 1) * CELLS), i * CELLS));
   return {

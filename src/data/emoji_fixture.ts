@@ -5,7 +5,8 @@
  * @module
  */
 import { z } from "../deps/zod.ts";
-import { loadNpyFile, type NpyArray } from "../io/npy.ts";
+import { loadNpyFile } from "../io/npy.ts";
+import { loadLabelFile, loadTokenFile, type TokenFile } from "./token_files.ts";
 import { readText } from "../io/read.ts";
 import { PatchKMeansTokenizer } from "../tokenizer/patch_kmeans.ts";
 
@@ -52,108 +53,6 @@ export const EmojiManifestSchema = z.object({
 /** Contents of fixtures/emoji/manifest.json. */
 export type EmojiManifest = z.infer<typeof EmojiManifestSchema>;
 
-/** Token grids read from a file. */
-export interface TokenFile {
-  /** n * height * width codes. */
-  tokens: Uint16Array;
-  /** Number of grids. */
-  n: number;
-  /** Grid rows. */
-  height: number;
-  /** Grid columns. */
-  width: number;
-}
-
-/** What {@link loadTokenFile} checks the file against. */
-export interface TokenFileExpectation {
-  /** Every id must be below this (the codebook size). */
-  vocabSize: number;
-  /** Required grid rows (any when absent). */
-  height?: number;
-  /** Required grid columns (any when absent). */
-  width?: number;
-}
-
-function fileName(path: string | URL): string {
-  return path instanceof URL ? path.pathname : path;
-}
-
-/**
- * Check a token array: dtype uint16, shape [N, H, W] (matching `expect` where given), every id
- * below `expect.vocabSize`. Throws an Error naming the failed check and `name`.
- */
-export function checkTokenArray(
-  array: NpyArray,
-  expect: TokenFileExpectation,
-  name = "tokens",
-): TokenFile {
-  if (array.dtype !== "uint16") {
-    throw new Error(`${name}: dtype is ${array.dtype}, expected uint16`);
-  }
-  const s = array.shape;
-  if (s.length !== 3) {
-    throw new Error(
-      `${name}: shape is (${s.join(", ")}), expected 3 dimensions (N, height, width)`,
-    );
-  }
-  const [n, height, width] = s;
-  if (expect.height !== undefined && height !== expect.height) {
-    throw new Error(`${name}: shape is (${s.join(", ")}), expected grid height ${expect.height}`);
-  }
-  if (expect.width !== undefined && width !== expect.width) {
-    throw new Error(`${name}: shape is (${s.join(", ")}), expected grid width ${expect.width}`);
-  }
-  const tokens = array.data as Uint16Array;
-  for (let i = 0; i < tokens.length; i++) {
-    if (tokens[i] >= expect.vocabSize) {
-      const cell = i % (height * width);
-      throw new Error(
-        `${name}: token id ${tokens[i]} at grid ${Math.floor(i / (height * width))}, row ${
-          Math.floor(cell / width)
-        }, col ${cell % width} is not below K = ${expect.vocabSize}`,
-      );
-    }
-  }
-  return { tokens, n, height, width };
-}
-
-/**
- * Read a token file (`.npy` or `.npy.gz`, uint16 [N, H, W]) and check dtype, shape and that every
- * id is below K. Errors say which check failed.
- * @example
- * const grids = await loadTokenFile("fixtures/emoji/val.tokens.npy.gz", { vocabSize: 1024, height: 24, width: 24 });
- */
-export async function loadTokenFile(
-  path: string | URL,
-  expect: TokenFileExpectation,
-): Promise<TokenFile> {
-  return checkTokenArray(await loadNpyFile(path), expect, fileName(path));
-}
-
-/**
- * Read a label file (uint8 [N]) and check its length and that every label is a class index.
- */
-export async function loadLabelFile(
-  path: string | URL,
-  expect: { n: number; numClasses: number },
-): Promise<Uint8Array> {
-  const name = fileName(path);
-  const array = await loadNpyFile(path);
-  if (array.dtype !== "uint8") throw new Error(`${name}: dtype is ${array.dtype}, expected uint8`);
-  if (array.shape.length !== 1 || array.shape[0] !== expect.n) {
-    throw new Error(`${name}: shape is (${array.shape.join(", ")}), expected (${expect.n},)`);
-  }
-  const labels = array.data as Uint8Array;
-  for (let i = 0; i < labels.length; i++) {
-    if (labels[i] >= expect.numClasses) {
-      throw new Error(
-        `${name}: label ${labels[i]} at ${i} is not below ${expect.numClasses} classes`,
-      );
-    }
-  }
-  return labels;
-}
-
 /** Read and validate a fixture folder's manifest.json. */
 export async function loadEmojiManifest(
   dir: string | URL = EMOJI_FIXTURE_DIR,
@@ -196,7 +95,7 @@ export interface EmojiDataset {
   /** Grid columns (24). */
   width: number;
   /** Class index of each picture, into `classNames`. */
-  labels: Uint8Array;
+  labels: Uint8Array | Uint16Array;
   /** Category names, e.g. "Smileys & Emotion". */
   classNames: string[];
   /** Codebook size K: every token is below it. */

@@ -11,11 +11,7 @@ export {
   type EmojiSplit,
   loadEmojiDataset,
   loadEmojiManifest,
-  loadLabelFile,
   loadPatchTokenizer,
-  loadTokenFile,
-  type TokenFile,
-  type TokenFileExpectation,
 } from "./emoji_fixture.ts";
 export { buildEmojiFixtures, EMOJI_FIXTURE_FILES, type EmojiBuildOptions } from "./build_emoji.ts";
 export {
@@ -30,3 +26,11 @@ export {
   splitOf,
 } from "./emoji_source.ts";
 export { type LoadedPictures, loadPictures, pictureToRgb, type SkippedImage } from "./images.ts";
+export {
+  checkTokenArray,
+  labelArray,
+  loadLabelFile,
+  loadTokenFile,
+  type TokenFile,
+  type TokenFileExpectation,
+} from "./token_files.ts";
