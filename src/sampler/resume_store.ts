@@ -27,6 +27,7 @@ export class ResumeStore {
   readonly cells: number;
 
   /**
+   * A store in `dir` for grids of `cells` cells.
    * @param dir the folder of the saved batches (created on first use)
    * @param cells cells per token grid
    */
