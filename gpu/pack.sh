@@ -3,8 +3,8 @@
 #   deno.xz                 the Deno binary running here, xz-compressed
 #   node_modules.tar.xz     this checkout's node_modules, trimmed to linux-x64 and to the files
 #                           that run: onnxruntime-node's linux-x64 binding + .so, onnxruntime-web's
-#                           WebGPU bundle + its asyncify .wasm, sharp's glibc x64 build (src/deps.ts
-#                           imports sharp eagerly), no emoji pictures, no source maps, no .d.ts
+#                           WebGPU bundle + its asyncify .wasm, sharp's glibc x64 build (src/deps/sharp.ts
+#                           loads it for PNGs), no emoji pictures, no source maps, no .d.ts
 #   debs/libvulkan1_*.deb   the Vulkan loader (the GPU machine's image may have none)
 #   models/                 extra models given with --models (the committed fixtures/models
 #                           travel with the repository tree anyway)
@@ -14,7 +14,7 @@
 #   gpu/pack.sh [--out .gpu-pack] [--models DIR_OR_FILE.json ...] [--xz-level 9] [--with-cpu]
 #
 # onnxruntime-node's native library (12.5 MiB packed) is left out unless --with-cpu: the model
-# loader imports it only for the cpu/cuda backends (src/deps.ts loadOrtNode), so the WebGPU
+# loader imports it only for the cpu/cuda backends (src/deps/ort.ts loadOrtNode), so the WebGPU
 # benchmark runs without it, and without it the pack fits beside the repository's fixtures.
 #
 # Then: run(command="bash gpu/run.sh ...", carry=[".gpu-pack"]) on the GPU machine.
