@@ -12,6 +12,7 @@ import {
   scheduleCost,
 } from "../src/entropy/mod.ts";
 import { makeGrid, par, randomGroups, raster, rasterGroups } from "../src/schedule/mod.ts";
+import { clusterCodebook } from "../src/tokenizer/mod.ts";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "./assert.ts";
 
 /** A matrix whose entry depends only on the offset: f(dy, dx) = 1 / (1 + |dy| + 2|dx|). */
@@ -125,6 +126,9 @@ Deno.test("codebook clusters: seeded, dense, and coarse vectors stay together", 
   const b = codebookClusters(book, k, 4, 2, 3);
   assertEquals(a, b);
   assertEquals(a.groups, 2);
+  // The tokenizer's codebook clustering with 50 Lloyd iterations; ids dense from code 0.
+  assertEquals(a, clusterCodebook(book, 4, { groups: 2, iterations: 50, seed: 3 }));
+  assertEquals([a.codeMap[0], a.codeMap[20]], [0, 1]);
   for (let i = 1; i < 20; i++) assertEquals(a.codeMap[i], a.codeMap[0]);
   for (let i = 21; i < 40; i++) assertEquals(a.codeMap[i], a.codeMap[20]);
   assert(a.codeMap[0] !== a.codeMap[20]);

@@ -2,7 +2,12 @@ import {
   combField,
   combFieldConditionalEntropy,
   conditionalEntropyMatrix,
+  conditionalEntropyRow,
+  ESTIMATORS,
+  type EstimatorSpec,
+  histogramStats,
   MI_ESTIMATORS,
+  type MiEstimator,
   mutualInformationMatrix,
   pairwiseDependency,
   referenceDependency,
@@ -50,6 +55,7 @@ Deno.test("a copied cell has I = H (plug-in and Miller-Madow exactly; shuffle mi
     dep.entropy["miller-madow"][8],
     1e-9,
   );
+  assertEquals(dep.shuffleBaseline, dep.baseline.shuffle);
   // The shuffle estimator subtracts the independence baseline, ~ (K-1)^2 / (2 N ln 2) = 0.35
   // bits here, also from a copy: the documented underestimate of strong dependencies.
   const baseline = dep.shuffleBaseline![0 * c + 8];
@@ -130,5 +136,66 @@ Deno.test("bad token sets fail with a message naming the field", () => {
     () => referenceDependency({ ...independentTokens(4, 2, 2, 8, 1), labels: [0] }, [0]),
     Error,
     `field "labels"`,
+  );
+});
+
+Deno.test("every estimator of the table: listed, same MI on both paths, its own formula", async () => {
+  // Generic over the table: a new entry is covered without touching this test.
+  const names = Object.keys(ESTIMATORS) as MiEstimator[];
+  assertEquals([...MI_ESTIMATORS], names);
+  const k = 6, n = 400, c = 9;
+  const ts = independentTokens(n, 3, 3, k, 11);
+  const tokens = ts.tokens as Uint16Array;
+  // Some dependency: cell 4 copies cell 0 in half the samples.
+  for (let r = 0; r < n; r += 2) tokens[r * c + 4] = tokens[r * c];
+  const opts = { shuffles: 2, shuffleSeed: 3 };
+  const all = await pairwiseDependency(ts, { ...opts, workers: 0 });
+  const refs = [0, 4, 8];
+  const some = referenceDependency(ts, refs, opts);
+  const column = (j: number) => Array.from({ length: n }, (_, r) => tokens[r * c + j]);
+  const joint = (i: number, j: number) => column(i).map((a, r) => a * k + column(j)[r]);
+  for (const name of names) {
+    const spec: EstimatorSpec = ESTIMATORS[name];
+    assert(spec.description.length > 0 && spec.bias.length > 0, `${name}: document it`);
+    const mi = mutualInformationMatrix(all, name);
+    const h = all.entropy[name];
+    assertEquals(some.entropy[name], h);
+    for (let j = 0; j < c; j++) {
+      const own = (spec.marginal ?? spec.entropy)(histogramStats(column(j)));
+      assertAlmostEquals(h[j], own, 1e-12, `${name}: H(X_${j})`);
+      assertAlmostEquals(mi[j * c + j], own, 1e-12, `${name}: I(X_${j}; X_${j}) = H(X_${j})`);
+    }
+    for (const r of some.references) {
+      const row = mi.slice(r.ref * c, (r.ref + 1) * c);
+      const cond = conditionalEntropyRow(all, r.ref, name);
+      for (let j = 0; j < c; j++) {
+        assertAlmostEquals(r.mutualInformation[name]![j], row[j], 1e-12, `${name} ref ${r.ref}`);
+        assertAlmostEquals(r.conditionalEntropy[name]![j], cond[j], 1e-12, `${name} ref ${r.ref}`);
+      }
+    }
+    // The MI is the entry's entropy formula on the histograms, less its correction's baseline.
+    const e = spec.entropy;
+    for (const [i, j] of [[0, 4], [4, 0], [2, 7]]) {
+      const plain = e(histogramStats(column(i))) + e(histogramStats(column(j))) -
+        e(histogramStats(joint(i, j)));
+      const baseline = spec.correction ? all.baseline[name]![i * c + j] : 0;
+      assertAlmostEquals(mi[i * c + j], plain - baseline, 1e-9, `${name}: I(X_${i}; X_${j})`);
+    }
+  }
+  // Without shuffles the corrected entries are absent, the others unchanged.
+  const plain = await pairwiseDependency(ts, { workers: 0, shuffles: 0 });
+  for (const name of names) {
+    const spec: EstimatorSpec = ESTIMATORS[name];
+    if (spec.correction) {
+      assertEquals(plain.mutualInformation[name], undefined);
+      assertThrows(() => mutualInformationMatrix(plain, name), Error, "shuffles >= 1");
+    } else {
+      assertEquals(plain.mutualInformation[name], all.mutualInformation[name]);
+    }
+  }
+  assertThrows(
+    () => mutualInformationMatrix(plain, "nope" as MiEstimator),
+    Error,
+    "the estimators are plugin, miller-madow, shuffle",
   );
 });

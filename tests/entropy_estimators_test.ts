@@ -1,5 +1,8 @@
 import {
+  type EntropyEstimator,
   entropyOfCodes,
+  ESTIMATORS,
+  type EstimatorSpec,
   histogramStats,
   millerMadowEntropy,
   pluginEntropy,
@@ -29,4 +32,14 @@ Deno.test("n log n increments sum to c log2 c", () => {
   let acc = 0;
   for (let c = 0; c < 50; c++) acc += g[c];
   assertAlmostEquals(acc, 50 * Math.log2(50), 1e-9);
+});
+
+Deno.test("entropyOfCodes takes every table entry without a correction", () => {
+  const codes = [0, 0, 1, 2, 2, 2, 3, 7, 7];
+  const s = histogramStats(codes);
+  for (const [name, spec] of Object.entries(ESTIMATORS) as [string, EstimatorSpec][]) {
+    if (spec.correction) continue;
+    assertEquals(entropyOfCodes(codes, name as EntropyEstimator), spec.entropy(s));
+  }
+  assertEquals(entropyOfCodes(codes, "miller-madow"), millerMadowEntropy(s));
 });

@@ -13,6 +13,7 @@ import {
   tokenPairDivergence,
   VERTICAL,
 } from "../src/metrics/mod.ts";
+import { clusterCodebook } from "../src/tokenizer/mod.ts";
 
 const grid = (n: number, h: number, w: number, tokens: number[]) => ({
   n,
@@ -88,6 +89,9 @@ Deno.test("coarse-graining merges codes before counting", () => {
   assertEquals(map[0], map[2]);
   assertEquals(map[1], map[3]);
   assert(map[0] !== map[1]);
+  // It is the tokenizer's codebook clustering with 30 Lloyd iterations (ids dense, code 0 -> 0).
+  assertEquals(map, clusterCodebook(codebook, 3, { groups: 2, iterations: 30, seed: 0 }).codeMap);
+  assertEquals(Array.from(map), [0, 1, 0, 1]);
   assertThrows(
     () => tokenPairDivergence(a, b, { vocabSize: 4, codeMap: [0, 1] }),
     RangeError,

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import {
+  clusterCodebook,
   kmeans,
   nearestBruteForce,
   NearestCodeIndex,
@@ -120,4 +121,41 @@ Deno.test("patch sampling is seeded", () => {
   const images = blockPictures(4);
   assertEquals(samplePatches(images, 50, 2, 9), samplePatches(images, 50, 2, 9));
   assertEquals(samplePatches(images, 50, 2, 9).length, 50 * 12);
+});
+
+Deno.test("codebook clusters: seeded, numbered densely by first appearance, nearest centroid", () => {
+  const dim = 3;
+  // Three colour blobs, listed so that the blob of code 0 is not the first centroid drawn.
+  const rng = new Rng(4);
+  const centres = [200, 20, 110];
+  const book = Float32Array.from({ length: 60 * dim }, (_, i) => {
+    const code = Math.floor(i / dim);
+    return centres[code % 3] + rng.int(9);
+  });
+  const a = clusterCodebook(book, dim, { groups: 3, iterations: 20, seed: 2 });
+  assertEquals(a, clusterCodebook(book, dim, { groups: 3, iterations: 20, seed: 2 }));
+  assertEquals(a.groups, 3);
+  // Dense numbering: code c's cluster id is at most one more than any id seen before it.
+  assertEquals(Array.from(a.codeMap.subarray(0, 6)), [0, 1, 2, 0, 1, 2]);
+  for (let c = 0; c < 60; c++) assertEquals(a.codeMap[c], c % 3);
+  // The map is the nearest k-means centroid, relabelled.
+  const { centroids } = kmeans(book, dim, { k: 3, iterations: 20, seed: 2 });
+  const relabel = new Map<number, number>();
+  for (let c = 0; c < 60; c++) {
+    const g = nearestBruteForce(centroids, dim, book, c * dim);
+    if (!relabel.has(g)) relabel.set(g, relabel.size);
+    assertEquals(a.codeMap[c], relabel.get(g));
+  }
+  // Every option is explicit and checked.
+  assertThrows(() => clusterCodebook(book, 7, { groups: 3, iterations: 5, seed: 0 }), RangeError);
+  assertThrows(
+    () => clusterCodebook(book, dim, { groups: 61, iterations: 5, seed: 0 }),
+    RangeError,
+    "groups must be an integer in 1..K (60)",
+  );
+  assertThrows(
+    () => clusterCodebook(book, dim, { groups: 2, iterations: -1, seed: 0 }),
+    RangeError,
+    "iterations",
+  );
 });

@@ -1,28 +1,17 @@
 /**
  * Model-free dependency between token positions: marginal entropy H(X_j), conditional entropy
- * H(X_j | X_ref) and mutual information I(X_j; X_ref), for a few reference cells or for all
- * pairs, with three mutual-information estimators (all in bits):
+ * H(X_j | X_ref) and mutual information I(X_j; X_ref), for a few reference cells
+ * ({@link referenceDependency}) or for all pairs ({@link pairwiseDependency}), with every estimator
+ * of the estimator table (`ESTIMATORS` in {@link ./estimators.ts}: formulas, corrections, biases).
  *
- * - `"plugin"`: Î = Ĥ(X_i) + Ĥ(X_j) − Ĥ(X_i, X_j) with plug-in entropies.
- *   Bias: upward. For independent cells E[Î] ≈ (m_i − 1)(m_j − 1) / (2 N ln 2) (m = support),
- *   so with K = 1024 codes and N ≈ 6000 samples distant, independent cells still show
- *   tenths of a bit.
- * - `"miller-madow"`: the same with Miller–Madow entropies, i.e.
- *   Î_MM = Î − (m_ij − m_i − m_j + 1) / (2 N ln 2) with observed supports.
- *   Bias: removes the first-order term when the joint histogram is well sampled; when
- *   m_i·m_j ≫ N the observed joint support saturates near N, the correction falls short and a
- *   positive bias remains (use coarse-graining or the shuffle baseline there).
- * - `"shuffle"`: Î − mean_r Î(X_i; σ_r X_j) where every column is permuted by its own seeded
- *   permutation σ_r, which destroys the dependency but keeps both marginals. The subtracted term
- *   is the plug-in value expected for independent cells with these marginals.
- *   Bias: ≈ 0 for independent cells (the spread is the null distribution's, roughly ± the
- *   baseline's own standard deviation, and values may be slightly negative); for strongly
- *   dependent cells the true plug-in bias is smaller than the independence baseline (fewer joint
- *   bins are occupied), so strong dependencies are slightly underestimated.
+ * Both paths go through one routine (`estimateRow`): given the joint-histogram statistics of
+ * one reference cell with every cell (a row of the all-pairs table, or C pairs counted for that
+ * reference) on the data and on each column-shuffled copy, it applies every table entry. So the
+ * two paths agree by construction, and a new table entry needs no code here.
  *
- * Conditional entropy uses H(X_j | X_i) = H(X_j) − I(X_i; X_j), with the plug-in marginal for
- * `"plugin"` and the Miller–Madow marginal for the other two. Matrices are C x C row-major; the
- * diagonal of a mutual-information matrix holds the cell's own entropy (I(X;X) = H(X)).
+ * Conditional entropy is H(X_j | X_i) = H(X_j) − I(X_i; X_j) with the estimator's own marginal
+ * (`marginal`, default `entropy`, of its table entry). Matrices are C x C row-major; the diagonal
+ * of a mutual-information matrix holds the cell's own entropy (I(X;X) = H(X)).
  *
  * Coarse-graining (a `codeMap`, see {@link ./coarse.ts}) maps codes to G ≪ K clusters before
  * counting; it shrinks the bias of every estimator at the price of measuring the dependency of
@@ -30,18 +19,26 @@
  * @module
  */
 import { type AllPairsOptions, allPairsStats } from "./all_pairs.ts";
-import { millerMadowEntropy, pluginEntropy } from "./estimators.ts";
-import { PairScratch, type PairTable } from "./pairs.ts";
-import { type ColumnTable, EntropyInputError, toColumns, type TokenSet } from "./tokens.ts";
+import {
+  ESTIMATORS,
+  type EstimatorSpec,
+  type HistogramStats,
+  MI_ESTIMATORS,
+  type MiEstimator,
+} from "./estimators.ts";
+import { PairScratch, referenceRow } from "./pairs.ts";
+import {
+  type ColumnTable,
+  EntropyInputError,
+  toColumns,
+  type TokenSet,
+  validateTokenSet,
+} from "./tokens.ts";
 import type { GridLike } from "../media/grid.ts";
-import { validateTokenSet } from "./tokens.ts";
 import { Rng } from "../util/rng.ts";
 
-/** Mutual-information estimators (see the module docs for formulas and biases). */
-export type MiEstimator = "plugin" | "miller-madow" | "shuffle";
-
-/** Every estimator, in the order figures and tables list them. */
-export const MI_ESTIMATORS: readonly MiEstimator[] = ["plugin", "miller-madow", "shuffle"];
+/** The estimator table, typed by entry (see ./estimators.ts). */
+const TABLE: Readonly<Record<MiEstimator, EstimatorSpec>> = ESTIMATORS;
 
 /** Options shared by {@link pairwiseDependency} and {@link referenceDependency}. */
 export interface DependencyOptions extends AllPairsOptions {
@@ -51,7 +48,10 @@ export interface DependencyOptions extends AllPairsOptions {
   rows?: ArrayLike<number>;
   /** Seed of the column permutations of the shuffle baseline (default 0). */
   shuffleSeed?: number;
-  /** Number of independent shuffles averaged; 0 skips the shuffle estimator (default 1). */
+  /**
+   * Number of independent shuffles averaged by estimators with the `"shuffle"` correction; 0
+   * skips those estimators (default 1).
+   */
   shuffles?: number;
 }
 
@@ -65,11 +65,16 @@ export interface PairwiseDependency {
   rows: number;
   /** Alphabet size after coarse-graining. */
   alphabet: number;
-  /** Marginal entropy per cell (bits) by entropy estimator. */
-  entropy: { plugin: Float64Array; "miller-madow": Float64Array };
-  /** C x C mutual information (bits) by estimator; `shuffle` absent when shuffles = 0. */
+  /** Marginal entropy H(X_j) per cell (bits) as each estimator reports it. */
+  entropy: Record<MiEstimator, Float64Array>;
+  /** C x C mutual information (bits) by estimator; corrected ones absent when shuffles = 0. */
   mutualInformation: Partial<Record<MiEstimator, Float64Array>>;
-  /** C x C mean plug-in mutual information of the shuffled columns (the subtracted baseline). */
+  /**
+   * C x C baseline each corrected estimator subtracted: the mean of its uncorrected mutual
+   * information over the shuffled copies (absent when shuffles = 0).
+   */
+  baseline: Partial<Record<MiEstimator, Float64Array>>;
+  /** `baseline.shuffle`: the mean plug-in mutual information of the shuffled columns. */
   shuffleBaseline?: Float64Array;
 }
 
@@ -89,14 +94,14 @@ export interface ReferenceDependencies {
   grid: GridLike;
   /** Number of samples N used. */
   rows: number;
-  /** Marginal entropy per cell (bits) by entropy estimator. */
-  entropy: { plugin: Float64Array; "miller-madow": Float64Array };
+  /** Marginal entropy H(X_j) per cell (bits) as each estimator reports it. */
+  entropy: Record<MiEstimator, Float64Array>;
   /** One entry per requested reference, in request order. */
   references: ReferenceDependency[];
 }
 
 /** Copy of `table` with every column permuted by its own permutation from one seeded stream. */
-export function shuffleColumns(table: ColumnTable, seed: number): ColumnTable {
+function shuffleColumns(table: ColumnTable, seed: number): ColumnTable {
   const rng = new Rng(seed);
   const { rows: n, cells } = table;
   const columns = table.columns.slice();
@@ -112,50 +117,94 @@ export function shuffleColumns(table: ColumnTable, seed: number): ColumnTable {
   return { ...table, columns };
 }
 
-/** Seed of shuffle repetition `r` (kept apart so repetitions never share a stream). */
-function shuffleSeedOf(seed: number, r: number): number {
-  return seed * 7919 + r + 1;
+/** The `shuffles` column-shuffled copies of `table` (seeds kept apart so none share a stream). */
+function shuffledCopies(table: ColumnTable, options: DependencyOptions): ColumnTable[] {
+  const seed = options.shuffleSeed ?? 0;
+  const shuffles = options.shuffles ?? 1;
+  if (!MI_ESTIMATORS.some((e) => TABLE[e].correction === "shuffle")) return [];
+  return Array.from({ length: shuffles }, (_, r) => shuffleColumns(table, seed * 7919 + r + 1));
 }
 
-function marginalsOf(stats: PairTable): { plugin: Float64Array; "miller-madow": Float64Array } {
-  const c = stats.cells;
-  const plugin = new Float64Array(c);
-  const mm = new Float64Array(c);
-  for (let i = 0; i < c; i++) {
-    const h = {
-      n: stats.rows,
-      sumNLogN: stats.sumNLogN[i * c + i],
-      support: stats.support[i * c + i],
-    };
-    plugin[i] = pluginEntropy(h);
-    mm[i] = millerMadowEntropy(h);
+/** Joint statistics of one reference cell with every cell j: Σ n log2 n and support at j. */
+interface JointRow {
+  sumNLogN: ArrayLike<number>;
+  support: ArrayLike<number>;
+}
+
+/** What {@link estimateRow} needs besides the joint rows, computed once per token table. */
+interface Estimation {
+  /** Number of samples N. */
+  rows: number;
+  /** Estimators to compute, in table order (corrected ones only when there are shuffles). */
+  estimators: MiEstimator[];
+  /** Per estimator and cell: the entropy its MI formula uses (`entropy` of the entry). */
+  raw: Record<MiEstimator, Float64Array>;
+  /** Per estimator and cell: the entropy it reports (`marginal ?? entropy` of the entry). */
+  reported: Record<MiEstimator, Float64Array>;
+}
+
+function estimation(marginals: HistogramStats[], rows: number, shuffles: number): Estimation {
+  const raw = {} as Record<MiEstimator, Float64Array>;
+  const reported = {} as Record<MiEstimator, Float64Array>;
+  for (const name of MI_ESTIMATORS) {
+    const spec = TABLE[name];
+    raw[name] = Float64Array.from(marginals, spec.entropy);
+    reported[name] = spec.marginal ? Float64Array.from(marginals, spec.marginal) : raw[name];
   }
-  return { plugin, "miller-madow": mm };
+  const estimators = MI_ESTIMATORS.filter((e) => shuffles > 0 || !TABLE[e].correction);
+  return { rows, estimators, raw, reported };
 }
 
-/** Plug-in and Miller–Madow mutual-information matrices from a pair table. */
-export function mutualInformationFromPairs(
-  stats: PairTable,
-): { plugin: Float64Array; "miller-madow": Float64Array } {
-  const c = stats.cells;
-  const n = stats.rows;
-  const { plugin: hp, "miller-madow": hm } = marginalsOf(stats);
-  const plugin = new Float64Array(c * c);
-  const mm = new Float64Array(c * c);
-  for (let i = 0; i < c; i++) {
-    for (let j = 0; j < c; j++) {
-      const k = i * c + j;
-      if (i === j) {
-        plugin[k] = hp[i];
-        mm[k] = hm[i];
-        continue;
+/** Î = Ĥ(X_ref) + Ĥ(X_j) − Ĥ(X_ref, X_j) with one estimator's entropy (Ĥ(X_ref) at j = ref). */
+function rawRow(spec: EstimatorSpec, h: Float64Array, n: number, ref: number, joint: JointRow) {
+  const row = new Float64Array(h.length);
+  for (let j = 0; j < h.length; j++) {
+    row[j] = j === ref
+      ? h[ref]
+      : h[ref] + h[j] - spec.entropy({ n, sumNLogN: joint.sumNLogN[j], support: joint.support[j] });
+  }
+  return row;
+}
+
+/**
+ * The one mutual-information routine of both paths: I(X_ref; X_j) for every cell j with every
+ * estimator of `est`, from the joint statistics of `ref` with each cell on the data and on each
+ * shuffled copy. Returns the rows, and for corrected estimators the subtracted baselines.
+ */
+function estimateRow(
+  est: Estimation,
+  ref: number,
+  data: JointRow,
+  shuffled: JointRow[],
+): {
+  mi: Partial<Record<MiEstimator, Float64Array>>;
+  baseline: Partial<Record<MiEstimator, Float64Array>>;
+} {
+  const mi: Partial<Record<MiEstimator, Float64Array>> = {};
+  const baseline: Partial<Record<MiEstimator, Float64Array>> = {};
+  for (const name of est.estimators) {
+    const spec = TABLE[name];
+    const h = est.raw[name];
+    const row = rawRow(spec, h, est.rows, ref, data);
+    if (spec.correction === "shuffle") {
+      const base = new Float64Array(row.length);
+      for (const copy of shuffled) {
+        // Shuffling permutes rows only, so the marginal entropies h stay those of the data.
+        const p = rawRow(spec, h, est.rows, ref, copy);
+        for (let j = 0; j < base.length; j++) base[j] += p[j] / shuffled.length;
       }
-      const joint = { n, sumNLogN: stats.sumNLogN[k], support: stats.support[k] };
-      plugin[k] = hp[i] + hp[j] - pluginEntropy(joint);
-      mm[k] = hm[i] + hm[j] - millerMadowEntropy(joint);
+      for (let j = 0; j < row.length; j++) row[j] -= base[j];
+      baseline[name] = base;
     }
+    row[ref] = est.reported[name][ref];
+    mi[name] = row;
   }
-  return { plugin, "miller-madow": mm };
+  return { mi, baseline };
+}
+
+/** H(X_j | X_ref) = H(X_j) − I(X_ref; X_j) for every j (0 at j = ref). */
+function conditionalOf(mi: Float64Array, h: Float64Array, ref: number): Float64Array {
+  return mi.map((v, j) => (j === ref ? 0 : h[j] - v));
 }
 
 function columnsFor(ts: TokenSet, options: DependencyOptions): ColumnTable {
@@ -183,45 +232,46 @@ export async function pairwiseDependency(
   const table = columnsFor(ts, options);
   const label = options.label ?? "pairs";
   const stats = await allPairsStats(table, { ...options, label });
-  const mi: Partial<Record<MiEstimator, Float64Array>> = mutualInformationFromPairs(stats);
-  const shuffles = options.shuffles ?? 1;
-  let baseline: Float64Array | undefined;
-  if (shuffles > 0) {
-    const c = table.cells;
-    baseline = new Float64Array(c * c);
-    for (let r = 0; r < shuffles; r++) {
-      const shuffled = shuffleColumns(table, shuffleSeedOf(options.shuffleSeed ?? 0, r));
-      const s = await allPairsStats(shuffled, { ...options, label: `${label} (shuffle ${r + 1})` });
-      const p = mutualInformationFromPairs(s).plugin;
-      for (let k = 0; k < baseline.length; k++) baseline[k] += p[k] / shuffles;
+  const copies = shuffledCopies(table, options);
+  const shuffledStats = [];
+  for (const [r, copy] of copies.entries()) {
+    shuffledStats.push(
+      await allPairsStats(copy, { ...options, label: `${label} (shuffle ${r + 1})` }),
+    );
+  }
+  const c = table.cells;
+  const n = table.rows;
+  const marginals = Array.from({ length: c }, (_, i): HistogramStats => ({
+    n,
+    sumNLogN: stats.sumNLogN[i * c + i],
+    support: stats.support[i * c + i],
+  }));
+  const est = estimation(marginals, n, copies.length);
+  const rowOf = (t: typeof stats, i: number): JointRow => ({
+    sumNLogN: t.sumNLogN.subarray(i * c, (i + 1) * c),
+    support: t.support.subarray(i * c, (i + 1) * c),
+  });
+  const mi: Partial<Record<MiEstimator, Float64Array>> = {};
+  const baseline: Partial<Record<MiEstimator, Float64Array>> = {};
+  for (const e of est.estimators) mi[e] = new Float64Array(c * c);
+  for (let i = 0; i < c; i++) {
+    const row = estimateRow(est, i, rowOf(stats, i), shuffledStats.map((s) => rowOf(s, i)));
+    for (const e of est.estimators) {
+      mi[e]!.set(row.mi[e]!, i * c);
+      const b = row.baseline[e];
+      if (b) (baseline[e] ??= new Float64Array(c * c)).set(b, i * c);
     }
-    const corrected = new Float64Array(c * c);
-    const hm = marginalsOf(stats)["miller-madow"];
-    for (let i = 0; i < c; i++) {
-      for (let j = 0; j < c; j++) {
-        const k = i * c + j;
-        corrected[k] = i === j ? hm[i] : mi.plugin![k] - baseline[k];
-      }
-    }
-    mi.shuffle = corrected;
   }
   return {
     grid: ts.grid,
-    cells: table.cells,
-    rows: table.rows,
+    cells: c,
+    rows: n,
     alphabet: table.alphabet,
-    entropy: marginalsOf(stats),
+    entropy: est.reported,
     mutualInformation: mi,
-    shuffleBaseline: baseline,
+    baseline,
+    shuffleBaseline: baseline.shuffle,
   };
-}
-
-/** The marginal entropy that pairs with `estimator` in H(X_j | X_i) = H(X_j) − I. */
-function marginalFor(
-  entropy: { plugin: Float64Array; "miller-madow": Float64Array },
-  estimator: MiEstimator,
-): Float64Array {
-  return estimator === "plugin" ? entropy.plugin : entropy["miller-madow"];
 }
 
 /** Pick a mutual-information matrix or fail naming the missing estimator. */
@@ -232,7 +282,9 @@ export function mutualInformationMatrix(
   const m = dep.mutualInformation[estimator];
   if (!m) {
     throw new EntropyInputError(
-      `estimator "${estimator}" was not computed (shuffle needs shuffles >= 1)`,
+      MI_ESTIMATORS.includes(estimator)
+        ? `estimator "${estimator}" was not computed (its shuffle correction needs shuffles >= 1)`
+        : `unknown estimator "${estimator}"; the estimators are ${MI_ESTIMATORS.join(", ")}`,
     );
   }
   return m;
@@ -254,11 +306,7 @@ export function conditionalEntropyRow(
   ref: number,
   estimator: MiEstimator,
 ): Float64Array {
-  const mi = mutualInformationRow(dep, ref, estimator);
-  const h = marginalFor(dep.entropy, estimator);
-  const out = new Float64Array(dep.cells);
-  for (let j = 0; j < dep.cells; j++) out[j] = j === ref ? 0 : h[j] - mi[j];
-  return out;
+  return conditionalOf(mutualInformationRow(dep, ref, estimator), dep.entropy[estimator], ref);
 }
 
 /** The C x C matrix H(X_j | X_i) at i*C + j (row = conditioning cell), in bits. */
@@ -293,71 +341,25 @@ export function referenceDependency(
     }
   }
   const n = table.rows;
-  const shuffles = options.shuffles ?? 1;
-  const shuffled = Array.from(
-    { length: shuffles },
-    (_, r) => shuffleColumns(table, shuffleSeedOf(options.shuffleSeed ?? 0, r)),
-  );
-  // Marginals: the diagonal of the pair statistics, computed through the same engine.
   const scratch = new PairScratch(table);
-  const plugin = new Float64Array(c);
-  const mm = new Float64Array(c);
-  for (let j = 0; j < c; j++) {
+  const marginals = Array.from({ length: c }, (_, j): HistogramStats => {
     scratch.prepare(j);
-    plugin[j] = pluginEntropy(scratch.marginal);
-    mm[j] = millerMadowEntropy(scratch.marginal);
-  }
-  const entropy = { plugin, "miller-madow": mm };
-  const out = new Float64Array(2);
-  const pluginRow = (sc: PairScratch, ref: number, hp: Float64Array): Float64Array => {
-    sc.prepare(ref);
-    const row = new Float64Array(c);
-    for (let j = 0; j < c; j++) {
-      if (j === ref) {
-        row[j] = hp[ref];
-        continue;
-      }
-      sc.pair(j, out);
-      row[j] = hp[ref] + hp[j] - pluginEntropy({ n, sumNLogN: out[0], support: out[1] });
-    }
-    return row;
-  };
-  const shuffleScratch = shuffled.map((t) => new PairScratch(t));
-  const references = refs.map((ref): ReferenceDependency => {
-    scratch.prepare(ref);
-    const mp = new Float64Array(c);
-    const mmRow = new Float64Array(c);
-    for (let j = 0; j < c; j++) {
-      if (j === ref) {
-        mp[j] = plugin[ref];
-        mmRow[j] = mm[ref];
-        continue;
-      }
-      scratch.pair(j, out);
-      const joint = { n, sumNLogN: out[0], support: out[1] };
-      mp[j] = plugin[ref] + plugin[j] - pluginEntropy(joint);
-      mmRow[j] = mm[ref] + mm[j] - millerMadowEntropy(joint);
-    }
-    const mutualInformation: Partial<Record<MiEstimator, Float64Array>> = {
-      plugin: mp,
-      "miller-madow": mmRow,
-    };
-    if (shuffles > 0) {
-      const sh = new Float64Array(c);
-      for (const sc of shuffleScratch) {
-        // Shuffling permutes rows only, so the marginals (and hence hp) are unchanged.
-        const base = pluginRow(sc, ref, plugin);
-        for (let j = 0; j < c; j++) sh[j] += base[j] / shuffles;
-      }
-      for (let j = 0; j < c; j++) sh[j] = j === ref ? mm[ref] : mp[j] - sh[j];
-      mutualInformation.shuffle = sh;
-    }
-    const conditionalEntropy: Partial<Record<MiEstimator, Float64Array>> = {};
-    for (const [est, row] of Object.entries(mutualInformation) as [MiEstimator, Float64Array][]) {
-      const h = marginalFor(entropy, est);
-      conditionalEntropy[est] = row.map((v, j) => (j === ref ? 0 : h[j] - v));
-    }
-    return { ref, mutualInformation, conditionalEntropy };
+    return scratch.marginal;
   });
-  return { grid: ts.grid, rows: n, entropy, references };
+  const copies = shuffledCopies(table, options).map((t) => new PairScratch(t));
+  const est = estimation(marginals, n, copies.length);
+  const references = refs.map((ref): ReferenceDependency => {
+    const { mi } = estimateRow(
+      est,
+      ref,
+      referenceRow(scratch, ref),
+      copies.map((sc) => referenceRow(sc, ref)),
+    );
+    const conditionalEntropy: Partial<Record<MiEstimator, Float64Array>> = {};
+    for (const e of est.estimators) {
+      conditionalEntropy[e] = conditionalOf(mi[e]!, est.reported[e], ref);
+    }
+    return { ref, mutualInformation: mi, conditionalEntropy };
+  });
+  return { grid: ts.grid, rows: n, entropy: est.reported, references };
 }

@@ -156,3 +156,27 @@ export function fillReference(
     support[j * c + ref] = out[1];
   }
 }
+
+/**
+ * Joint statistics of reference cell `ref` with every cell j of the scratch's table: Σ n log2 n
+ * and support at index j; index `ref` holds the reference's marginal. One row of a
+ * {@link PairTable}, at C pairs' cost.
+ */
+export function referenceRow(
+  scratch: PairScratch,
+  ref: number,
+): { sumNLogN: Float64Array; support: Int32Array } {
+  const c = scratch.table.cells;
+  const row = { sumNLogN: new Float64Array(c), support: new Int32Array(c) };
+  scratch.prepare(ref);
+  row.sumNLogN[ref] = scratch.marginal.sumNLogN;
+  row.support[ref] = scratch.marginal.support;
+  const out = new Float64Array(2);
+  for (let j = 0; j < c; j++) {
+    if (j === ref) continue;
+    scratch.pair(j, out);
+    row.sumNLogN[j] = out[0];
+    row.support[j] = out[1];
+  }
+  return row;
+}

@@ -23,7 +23,7 @@
  * @module
  */
 import type { TokenGridsLike } from "../media/batches.ts";
-import { kmeans } from "../tokenizer/kmeans.ts";
+import { clusterCodebook } from "../tokenizer/clusters.ts";
 
 /** A grid offset from a cell to its neighbour: (dy rows down, dx columns right). */
 export interface PairOffset {
@@ -250,9 +250,11 @@ export function tokenPairDivergence(
 }
 
 /**
- * A coarse-graining of a codebook: groups codes whose patch colours are close (seeded k-means on
- * the codebook vectors), returning code -> group. With `groups` well below K the pair histograms
- * of a few hundred grids are dense enough for a low finite-sample floor.
+ * A coarse-graining of a codebook for the pair histograms: `clusterCodebook` (src/tokenizer) with
+ * the pair divergence's setting of 30 Lloyd iterations (the README's "over 64 code groups"
+ * numbers), returning code -> group with groups numbered densely by first appearance. With
+ * `groups` well below K the pair histograms of a few hundred grids are dense enough for a low
+ * finite-sample floor.
  * @example
  * const codeMap = coarseCodeMap(tokenizer.codebook, 12, 64); // 1024 codes of 2x2x3 -> 64 groups
  */
@@ -262,30 +264,5 @@ export function coarseCodeMap(
   groups: number,
   seed = 0,
 ): Uint16Array {
-  const k = codebook.length / dim;
-  if (!Number.isInteger(k) || k < 1) {
-    throw new RangeError(`codebook length ${codebook.length} is not a multiple of dim ${dim}`);
-  }
-  if (!Number.isInteger(groups) || groups < 1 || groups > k) {
-    throw new RangeError(`groups must be an integer in [1, ${k}], got ${groups}`);
-  }
-  const { centroids } = kmeans(codebook, dim, { k: groups, iterations: 30, seed });
-  const map = new Uint16Array(k);
-  for (let i = 0; i < k; i++) {
-    let best = 0;
-    let bestDist = Infinity;
-    for (let g = 0; g < groups; g++) {
-      let dist = 0;
-      for (let t = 0; t < dim; t++) {
-        const diff = codebook[i * dim + t] - centroids[g * dim + t];
-        dist += diff * diff;
-      }
-      if (dist < bestDist) {
-        bestDist = dist;
-        best = g;
-      }
-    }
-    map[i] = best;
-  }
-  return map;
+  return clusterCodebook(codebook, dim, { groups, iterations: 30, seed }).codeMap;
 }
