@@ -13,14 +13,18 @@
  * @module
  */
 import {
+  type ARModel,
   BACKEND_CHOICES,
   BackendSchema,
   cellCount,
   effectiveSettings,
   encodeNpy,
   flagError,
+  formatBytes,
   labelArray,
+  listFlag,
   loadModel,
+  lockFolder,
   numberFlag,
   parseFlags,
   progress,
@@ -31,6 +35,7 @@ import {
   scheduleByName,
   scheduleFromJSON,
   scheduleToJSON,
+  type Tokenizer,
   tokensToMosaic,
   UsageError,
   writeFileAtomic,
@@ -61,8 +66,31 @@ const Flags = z.object({
   codebook: z.string().optional(),
   entropy: z.boolean().default(false),
   fresh: z.boolean().default(false),
-  out: z.string().default("out/sample"),
+  out: z.string().min(1, "is empty (an unset shell variable?)").default("out/sample"),
 });
+
+/** The most images one `deno task sample` run takes (more: several runs or shards). */
+const MAX_IMAGES = 1_000_000;
+
+/**
+ * The output folder must be a folder parlab may write into: not empty, not the file system root
+ * or the home folder, not an existing file.
+ */
+async function checkOutFolder(out: string): Promise<void> {
+  const resolved = await Deno.realPath(out).catch(() => null);
+  const home = Deno.env.get("HOME");
+  const homeReal = home ? await Deno.realPath(home).catch(() => home) : null;
+  if (out.trim() === "" || resolved === "/" || /^\/+$/.test(out) || resolved === homeReal) {
+    throw new UsageError(
+      `--out: "${out}" is ${resolved === homeReal ? "your home folder" : "the file system root"}` +
+        "; parlab writes its run files there. Fix: pass a folder of its own, e.g. --out out/sample",
+    );
+  }
+  const info = await Deno.stat(out).catch(() => null);
+  if (info && !info.isDirectory) {
+    throw new UsageError(`--out: ${out} is an existing file. Fix: pass a folder`);
+  }
+}
 
 async function readSchedule(
   spec: string | undefined,
@@ -93,11 +121,10 @@ async function readSchedule(
 
 function parseClasses(spec: string, names: string[] | undefined, numClasses: number): number[] {
   if (spec === "all") return Array.from({ length: numClasses }, (_, i) => i);
-  return spec.split(",").map((part) => {
-    const t = part.trim();
+  return listFlag("classes", spec).map((t) => {
     const byName = names?.indexOf(t) ?? -1;
     if (byName >= 0) return byName;
-    const n = Number(t);
+    const n = /^\d+$/.test(t) ? Number(t) : NaN;
     if (!Number.isInteger(n) || n < 0 || n >= numClasses) {
       throw new UsageError(
         `--classes: "${t}" is neither a class index 0..${
@@ -135,10 +162,36 @@ async function main(): Promise<void> {
     m.schedule as Schedule | null | undefined,
     m.grid,
   );
-  const classes = parseClasses(f.classes, m.classNames, m.numClasses).flatMap((c) =>
-    new Array(f.count).fill(c)
-  );
+  const picked = parseClasses(f.classes, m.classNames, m.numClasses);
+  if (picked.length * f.count > MAX_IMAGES) {
+    throw new UsageError(
+      `--count: ${f.count} x ${picked.length} classes = ${
+        (picked.length * f.count).toLocaleString("en-US")
+      } images, over the ${MAX_IMAGES.toLocaleString("en-US")} one run takes (their tokens ` +
+        `alone would need ${formatBytes(picked.length * f.count * cellCount(schedule.grid) * 12)}` +
+        "). Fix: lower --count, or split the work into runs with different --seed and --out",
+    );
+  }
+  const classes = picked.flatMap((c) => new Array(f.count).fill(c));
   const tokenizer = await programTokenizer(model, f.codebook);
+  await checkOutFolder(f.out);
+  const unlock = await lockFolder(f.out, "--out", (note) => console.log(note));
+  try {
+    await sampleInto(f, model, schedule, classes, tokenizer);
+  } finally {
+    await unlock();
+  }
+}
+
+/** Sample into `f.out` (locked by the caller), resuming saved batches. */
+async function sampleInto(
+  f: z.infer<typeof Flags>,
+  model: ARModel,
+  schedule: Schedule,
+  classes: number[],
+  tokenizer: Tokenizer,
+): Promise<void> {
+  const m = model.manifest;
   const { frames, height, width } = schedule.grid;
   const parts = new ResumeStore(`${f.out}/parts`, cellCount(schedule.grid));
   // The effective settings: a flag left out means the manifest's default.

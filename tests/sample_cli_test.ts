@@ -5,6 +5,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import { denoRun } from "./deno_run.ts";
 import { loadNpyFile } from "../src/io/mod.ts";
+import { ResumeStore } from "../src/sampler/mod.ts";
 
 const cli = new URL("../main/sample.ts", import.meta.url).pathname;
 const model = new URL("../fixtures/models/tiny-raster.json", import.meta.url).pathname;
@@ -75,14 +76,35 @@ Deno.test("sample CLI: --fresh discards saved batches of another run", async () 
   const dir = await Deno.makeTempDir({ prefix: "sample-cli-" });
   try {
     const small = ["--model", model, "--classes", "0", "--count", "1", "--out", dir];
-    await Deno.mkdir(`${dir}/parts`, { recursive: true });
-    await Deno.writeTextFile(`${dir}/parts/key.json`, JSON.stringify({ model: "other" }));
+    // Batches of another (parlab) run with other settings.
+    const store = new ResumeStore(`${dir}/parts`, 576);
+    await store.load({ model: "other" }, 1, { onMismatch: "refuse" });
+    await store.save(0, new Int32Array(576));
     const refused = await denoRun([cli, ...small]);
     assertEquals(refused.code, 1);
     assert(refused.stderr.includes("--fresh"), refused.stderr);
     const fresh = await denoRun([cli, ...small, "--fresh"]);
     assertEquals(fresh.code, 0, fresh.stderr);
     assert(await exists(`${dir}/tokens.npy`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sample CLI: a parts/ folder parlab did not make is never deleted, --fresh or not", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sample-cli-" });
+  try {
+    const small = ["--model", model, "--classes", "0", "--count", "1", "--out", dir];
+    await Deno.mkdir(`${dir}/parts`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/parts/mine.txt`, "a user's file");
+    for (const extra of [[], ["--fresh"]]) {
+      const r = await denoRun([cli, ...small, ...extra]);
+      assertEquals(r.code, 1, r.stderr);
+      assert(r.stderr.includes("was not made by parlab"), r.stderr);
+      assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
+    }
+    assertEquals(await Deno.readTextFile(`${dir}/parts/mine.txt`), "a user's file");
+    assert(!(await exists(`${dir}/tokens.npy`)), "nothing written");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -5,8 +5,7 @@
  * @module
  */
 import { z } from "../deps/zod.ts";
-import { loadNpyFile } from "../io/npy.ts";
-import { loadLabelFile, loadTokenFile, type TokenFile } from "./token_files.ts";
+import { loadLabelFile, loadTokenFile } from "./token_files.ts";
 import { readText } from "../io/read.ts";
 import { PatchKMeansTokenizer } from "../tokenizer/patch_kmeans.ts";
 

@@ -5,6 +5,7 @@
  */
 import { z } from "../deps/zod.ts";
 import { ConfigError } from "../util/errors.ts";
+import { formatBytes, MAX_GRID_CELLS } from "../util/limits.ts";
 
 /** The shape of a token grid. `frames` is 1 for images. */
 export interface Grid {
@@ -34,6 +35,9 @@ export const GridSchema = z.object({
   frames: z.number().int().positive().default(1),
   height: z.number().int().positive(),
   width: z.number().int().positive(),
+}).refine((g) => g.frames * g.height * g.width <= MAX_GRID_CELLS, {
+  message: `has more than ${MAX_GRID_CELLS.toLocaleString("en-US")} cells (parlab's limit for ` +
+    "one grid). Fix: check frames, height and width",
 });
 
 /**
@@ -51,6 +55,16 @@ export function makeGrid(height: number, width: number, frames = 1): Grid {
         `pass e.g. 24`,
       );
     }
+  }
+  const cells = frames * height * width;
+  if (cells > MAX_GRID_CELLS) {
+    throw new ConfigError(
+      "grid",
+      `${frames > 1 ? `${frames}x` : ""}${height}x${width} has ${cells.toLocaleString("en-US")} ` +
+        `cells, over parlab's limit of ${MAX_GRID_CELLS.toLocaleString("en-US")} (a raster ` +
+        `schedule of it alone would need ${formatBytes(cells * 64)})`,
+      "check the grid's sizes",
+    );
   }
   return { frames, height, width };
 }

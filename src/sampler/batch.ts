@@ -8,6 +8,7 @@ import type { ARModel } from "../model/ar_model.ts";
 import { cellCount } from "../media/grid.ts";
 import type { Schedule } from "../schedule/schedule.ts";
 import { Rng } from "../util/rng.ts";
+import { checkAllocation } from "../util/limits.ts";
 import { sample, type SampleOptions, type SampleResult } from "./sampler.ts";
 import { SampleOptionsError } from "./settings.ts";
 
@@ -61,6 +62,13 @@ export async function sampleMany(
 ): Promise<SampleManyResult> {
   const images = options.classes.length;
   const cells = cellCount(options.schedule.grid);
+  // Uniforms (float64) and tokens (int32) of every image are held at once.
+  checkAllocation(
+    "classes",
+    `sampling ${images.toLocaleString("en-US")} images of ${cells} cells`,
+    images * cells * 12,
+    "sample fewer images per call (several runs with different seeds, or shards)",
+  );
   const uniforms = new Rng(options.seed ?? 0).uniforms(images * cells);
   const tokens = new Int32Array(images * cells);
   const batchSize = Math.max(1, options.batchSize ?? 8);

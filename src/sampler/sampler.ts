@@ -10,6 +10,7 @@ import { type Schedule, stepSlots } from "../schedule/schedule.ts";
 import { Rng } from "../util/rng.ts";
 import { TokenDrawer } from "./distribution.ts";
 import { buildStepInputs, type RowClass } from "./layout.ts";
+import { checkFiniteLogits, checkSchedule, checkUniforms } from "./checks.ts";
 import { checkPairing } from "./pairing.ts";
 import { effectiveSettings, SampleOptionsError } from "./settings.ts";
 
@@ -105,6 +106,7 @@ export async function sample(model: ARModel, options: SampleOptions): Promise<Sa
     );
   }
   const { schedule } = options;
+  checkSchedule(schedule);
   const warning = checkPairing(m, schedule);
   if (warning) (options.onWarning ?? console.warn)(warning);
 
@@ -112,6 +114,7 @@ export async function sample(model: ARModel, options: SampleOptions): Promise<Sa
   const cells = cellCount(schedule.grid);
   let uniforms = options.uniforms;
   if (uniforms) {
+    checkUniforms(uniforms);
     if (uniforms.length !== images * cells) {
       throw new SampleOptionsError(
         `uniforms: has ${uniforms.length} numbers, needs images x cells = ${images * cells}`,
@@ -151,6 +154,7 @@ export async function sample(model: ARModel, options: SampleOptions): Promise<Sa
     const out = await model.step(cache, inputs);
     modelSeconds += out.modelSeconds;
     const T = slots.length;
+    checkFiniteLogits(m, out.logits, s, T, V);
     const useGuidance = guided && (o.cfgInterval === null || s < o.cfgInterval);
     const entropy = options.recordEntropy
       ? new Float64Array(images * step.cells.length)

@@ -23,13 +23,34 @@ export interface SamplingSettings {
   seed: number;
 }
 
+/**
+ * The ranges that compute: beyond them the guided logits or logits / temperature overflow
+ * float64 and every draw lands on the last token. Guidance below 1 is refused as the official
+ * PAR/LlamaGen sampler does not guide there (it guides only when the scale is above 1).
+ */
+export const SETTING_LIMITS = {
+  cfgScale: { min: 1, max: 1000 },
+  temperature: { min: 1e-4, max: 1e4 },
+} as const;
+
 const SettingsSchema = z.object({
-  cfgScale: z.number().min(0),
-  cfgInterval: z.number().int().min(0).nullable(),
-  temperature: z.number().positive(),
-  topK: z.number().int().min(0),
+  cfgScale: z.number().min(SETTING_LIMITS.cfgScale.min, {
+    message: "guidance below 1 is not guidance (the official sampler guides only above 1). " +
+      "Fix: use 1 to turn guidance off, or a scale above 1",
+  }).max(SETTING_LIMITS.cfgScale.max, {
+    message: `must be at most ${SETTING_LIMITS.cfgScale.max} (larger scales overflow the ` +
+      "guided logits)",
+  }),
+  cfgInterval: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable(),
+  temperature: z.number().min(SETTING_LIMITS.temperature.min, {
+    message: `must be at least ${SETTING_LIMITS.temperature.min} (smaller temperatures ` +
+      "overflow logits / T; use top-k 1 for greedy decoding)",
+  }).max(SETTING_LIMITS.temperature.max, {
+    message: `must be at most ${SETTING_LIMITS.temperature.max}`,
+  }),
+  topK: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   topP: z.number().gt(0).max(1),
-  seed: z.number().int(),
+  seed: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
 });
 
 /** A sampling option that cannot be used, naming the option and the fix. */
@@ -66,7 +87,10 @@ export function effectiveSettings(
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new SampleOptionsError(`${issue.path.join(".")}: ${issue.message}`);
+    const field = issue.path.join(".");
+    const got = (options as Record<string, unknown>)[field] ??
+      (d as Record<string, unknown>)[field];
+    throw new SampleOptionsError(`${field}: ${JSON.stringify(got)}: ${issue.message}`);
   }
   return parsed.data;
 }

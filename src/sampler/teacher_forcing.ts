@@ -9,7 +9,9 @@ import { cellCount } from "../media/grid.ts";
 import { type Schedule, stepSlots } from "../schedule/schedule.ts";
 import { nllAndEntropy } from "./distribution.ts";
 import { buildSequenceInputs, type RowClass } from "./layout.ts";
+import { checkFiniteLogits, checkIds, checkSchedule } from "./checks.ts";
 import { checkPairing } from "./pairing.ts";
+import { checkAllocation } from "../util/limits.ts";
 
 /** Options of {@link teacherForce}. */
 export interface TeacherForceOptions {
@@ -50,6 +52,7 @@ export async function teacherForce(
   options: TeacherForceOptions = {},
 ): Promise<TeacherForceResult> {
   const m = model.manifest;
+  checkSchedule(schedule);
   const warning = checkPairing(m, schedule);
   if (warning) (options.onWarning ?? console.warn)(warning);
   const cells = cellCount(schedule.grid);
@@ -60,6 +63,16 @@ export async function teacherForce(
     );
   }
   const V = m.vocabSize;
+  checkIds("tokens", tokens, V, "token id");
+  if (!options.unconditional) checkIds("labels", labels, m.numClasses, "class index");
+  if (options.keepLogits) {
+    checkAllocation(
+      "keepLogits",
+      `the logits of ${grids} grids x ${cells} cells x ${V} tokens`,
+      grids * cells * V * 4,
+      "score fewer grids per call, or leave keepLogits off",
+    );
+  }
   const slotsPerStep = stepSlots(schedule);
   const attentions = schedule.steps.map((s) => s.attention);
   // Where each cell's prediction comes out: slot offset in the concatenated sequence.
@@ -94,6 +107,7 @@ export async function teacherForce(
     );
     const cache = model.newCache(n);
     const out = await model.step(cache, inputs);
+    checkFiniteLogits(m, out.logits, 0, L, V);
     for (let b = 0; b < n; b++) {
       for (let c = 0; c < cells; c++) {
         const at = (b * L + slotOfCell[c]) * V;

@@ -6,5 +6,7 @@
 export { Rng } from "./rng.ts";
 export { writeFileAtomic } from "./atomic.ts";
 export { type Progress, progress } from "./progress.ts";
-export { flagError, numberFlag, parseFlags, runMain } from "./cli.ts";
+export { flagError, HelpRequested, listFlag, numberFlag, parseFlags, runMain } from "./cli.ts";
 export { ConfigError, isUserError, ManifestError, UsageError } from "./errors.ts";
+export { checkAllocation, formatBytes, MAX_ALLOCATION_BYTES, MAX_GRID_CELLS } from "./limits.ts";
+export { lockFolder, type LockHolder } from "./lock.ts";
