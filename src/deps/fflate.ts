@@ -2,4 +2,4 @@
  * fflate (gzip in pure JavaScript), pinned.
  * @module
  */
-export { gunzipSync, gzipSync } from "npm:fflate@0.8.3";
+export { gunzipSync, gzipSync, unzipSync, zipSync } from "npm:fflate@0.8.3";

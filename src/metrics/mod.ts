@@ -43,3 +43,13 @@ export {
   type ReferenceOptions,
   type SampleMetrics,
 } from "./evaluate.ts";
+export {
+  emptyMoments,
+  type FeatureMoments,
+  mergeMoments,
+  momentsOf,
+  statsFromMoments,
+} from "./moments.ts";
+export { inceptionScore, type InceptionScoreResult } from "./inception_score.ts";
+export { manifoldRadii, type PrecisionRecall, precisionRecall } from "./precision_recall.ts";
+export { encodeReferenceStats, loadReferenceStats, type ReferenceStats } from "./reference.ts";
