@@ -8,9 +8,12 @@
  * @module
  */
 import {
+  type ClassDependency,
   codebookClusters,
+  type CodeClusters,
   conditionalEntropyRow,
   dependencyByClass,
+  type EntropyIncrease,
   entropyIncrease,
   meanByDistance,
   meanByOffset,
@@ -25,23 +28,31 @@ import {
   validateTokenSet,
 } from "../src/entropy/mod.ts";
 import type { CellEntropyResult } from "../src/entropy/increase.ts";
-import { makeGrid, par, randomGroups, raster, rasterGroups } from "../src/schedule/mod.ts";
-import type { Schedule } from "../src/schedule/mod.ts";
+import {
+  type Grid,
+  makeGrid,
+  par,
+  randomGroups,
+  raster,
+  rasterGroups,
+  type Schedule,
+  scheduleFromJSON,
+} from "../src/schedule/mod.ts";
 import { writeFileAtomic } from "../src/util/atomic.ts";
 import {
   cellMapsFigure,
   conditionalEntropyMapsFigure,
   distanceCurveFigure,
   entropyIncreaseFigure,
+  type Figure,
   offsetMapFigure,
+  saveFigure,
   scheduleCostFigure,
-} from "../src/viz/entropy_maps.ts";
-import { type Figure, saveFigure } from "../src/viz/render.ts";
+} from "../src/viz/mod.ts";
 import { loadEmojiDataset, loadPatchTokenizer } from "../src/data/mod.ts";
 import { UsageError } from "../src/util/errors.ts";
 import { loadOnnxModel } from "../src/model/mod.ts";
 import { teacherForce } from "../src/sampler/mod.ts";
-import { scheduleFromJSON } from "../src/schedule/mod.ts";
 import { fromTeacherForcing } from "../src/entropy/mod.ts";
 import { progress as progressBar } from "../src/util/progress.ts";
 
@@ -129,8 +140,325 @@ function round(x: number, digits = 5): number {
   return Number(x.toFixed(digits));
 }
 
+/** What every section reads: the checked tokens, their grid, the estimator and engine options. */
+interface Analysis {
+  ts: TokenSet;
+  grid: Grid;
+  est: MiEstimator;
+  seed: number;
+  /** Options of every pair-engine pass. */
+  engine: { workers: number; progress: boolean; shuffleSeed: number };
+  /** Reference cells of the per-reference maps. */
+  refs: number[];
+}
+
+/** A figure and its file name in `figures/` (without extension). */
+interface NamedFigure {
+  name: string;
+  fig: Figure;
+}
+
+/** Section 1, fine codes: all pairs under the three estimators; `mi` is the chosen estimator's. */
+interface FineCodes {
+  dep: PairwiseDependency;
+  mi: Float64Array;
+}
+
+async function fineCodes(a: Analysis): Promise<FineCodes> {
+  const dep = await pairwiseDependency(a.ts, { ...a.engine, label: "pairs (K codes)" });
+  return { dep, mi: mutualInformationMatrix(dep, a.est) };
+}
+
+/** Maps of the fine codes: marginal and conditional entropy, MI with a reference, MI by offset. */
+function fineFigures(a: Analysis, fine: FineCodes): NamedFigure[] {
+  const { grid, est, refs } = a;
+  const dep = fine.dep;
+  // The conditional maps divided by the marginal: the fraction of H(X_j) left after seeing X_ref
+  // (1 = independent). Removes the background/foreground pattern of the marginal entropy.
+  const h = est === "plugin" ? dep.entropy.plugin : dep.entropy["miller-madow"];
+  return [{
+    name: "entropy_marginal",
+    fig: cellMapsFigure(
+      [{ title: "H(X_j), Miller–Madow", values: dep.entropy["miller-madow"] }],
+      grid,
+      { legend: "marginal entropy, bits", title: "Marginal entropy per cell" },
+    ),
+  }, {
+    name: "entropy_conditional",
+    fig: conditionalEntropyMapsFigure(
+      refs.map((ref) => ({ ref, values: conditionalEntropyRow(dep, ref, est) })),
+      grid,
+      {
+        title: `Conditional entropy H(X_j | X_ref), ${est} estimator, K = ${a.ts.vocabSize} codes`,
+      },
+    ),
+  }, {
+    name: "entropy_conditional_ratio",
+    fig: conditionalEntropyMapsFigure(
+      refs.map((ref) => ({
+        ref,
+        values: conditionalEntropyRow(dep, ref, est).map((v, j) => h[j] > 0.05 ? v / h[j] : NaN),
+      })),
+      grid,
+      {
+        title: `Normalised conditional entropy H(X_j | X_ref) / H(X_j), ${est}`,
+        legend: "fraction of H(X_j) left given X_ref",
+        domain: [0, 1],
+      },
+    ),
+  }, {
+    name: "mi_reference",
+    fig: cellMapsFigure(
+      refs.map((ref) => ({
+        title: `I(X_j; X_ref), ref ${Math.floor(ref / grid.width)},${ref % grid.width}`,
+        values: fine.mi.slice(ref * dep.cells, (ref + 1) * dep.cells).map((v, j) =>
+          j === ref ? NaN : v
+        ),
+        marked: [ref],
+      })),
+      grid,
+      { legend: "mutual information, bits", title: `Mutual information with a reference (${est})` },
+    ),
+  }, {
+    name: "mi_offset",
+    fig: offsetMapFigure(meanByOffset(fine.mi, grid), {
+      maxOffset: 8,
+      title: `Mean I by offset (${est}, K codes)`,
+    }),
+  }];
+}
+
+/** Section 2, coarse codes: all pairs again with the codes k-means-clustered by codebook vector. */
+interface CoarseCodes {
+  clusters: CodeClusters;
+  dep: PairwiseDependency;
+}
+
+async function coarseCodes(
+  a: Analysis,
+  codebook: DependencyAnalysisOptions["codebook"],
+  groups: number,
+): Promise<CoarseCodes | undefined> {
+  if (!codebook) return undefined;
+  const clusters = codebookClusters(codebook.data, a.ts.vocabSize, codebook.dim, groups, a.seed);
+  const dep = await pairwiseDependency(a.ts, {
+    ...a.engine,
+    codeMap: clusters.codeMap,
+    label: `pairs (${clusters.groups} clusters)`,
+  });
+  return { clusters, dep };
+}
+
+/** The coarse conditional-entropy maps, and MI against distance for every estimator and pass. */
+function coarseFigures(a: Analysis, fine: FineCodes, coarse?: CoarseCodes): NamedFigure[] {
+  const { grid, est, refs } = a;
+  const out: NamedFigure[] = [];
+  if (coarse) {
+    out.push({
+      name: "entropy_conditional_coarse",
+      fig: conditionalEntropyMapsFigure(
+        refs.map((ref) => ({ ref, values: conditionalEntropyRow(coarse.dep, ref, est) })),
+        grid,
+        {
+          title:
+            `Conditional entropy, ${est}, codes coarse-grained to ${coarse.clusters.groups} clusters`,
+        },
+      ),
+    });
+  }
+  const passes = [{ tag: "K", dep: fine.dep }];
+  if (coarse) passes.push({ tag: `G=${coarse.clusters.groups}`, dep: coarse.dep });
+  const series = passes.flatMap((p) =>
+    MI_ESTIMATORS.map((e) => ({
+      name: `${e} (${p.tag})`,
+      points: meanByDistance(mutualInformationMatrix(p.dep, e), grid, { binWidth: 1 }),
+    }))
+  );
+  out.push({
+    name: "mi_distance",
+    fig: distanceCurveFigure(series, {
+      title: "Mutual information against distance, by estimator",
+    }),
+  });
+  return out;
+}
+
 /**
- * Run the dependency analysis and write figures plus `dependency.json` into `outDir`.
+ * Section 3, per class (coarse codes when available: per-class samples are few); empty without
+ * labels or when no class has `minRows` samples.
+ */
+async function perClassDependency(
+  a: Analysis,
+  coarse: CoarseCodes | undefined,
+  minRows: number,
+): Promise<ClassDependency[]> {
+  if (!a.ts.labels) return [];
+  return await dependencyByClass(a.ts, {
+    ...a.engine,
+    codeMap: coarse?.clusters.codeMap,
+    minRows,
+    label: "pairs",
+  });
+}
+
+function classFigures(
+  a: Analysis,
+  classes: readonly ClassDependency[],
+  coarse?: CoarseCodes,
+): NamedFigure[] {
+  if (classes.length === 0) return [];
+  const clustered = coarse ? `, ${coarse.clusters.groups} clusters` : "";
+  return [{
+    name: "mi_distance_classes",
+    fig: distanceCurveFigure(
+      classes.map((c) => ({
+        name: `${c.name} (${c.dependency.rows})`,
+        points: meanByDistance(mutualInformationMatrix(c.dependency, a.est), a.grid, {
+          binWidth: 1,
+          maxDistance: 16,
+        }),
+      })),
+      { title: `Mutual information against distance per class (${a.est}${clustered})` },
+    ),
+  }];
+}
+
+/** Section 4, the within-step MI of the standard schedules (fine, and coarse when run). */
+interface ScheduleCosts {
+  schedules: Schedule[];
+  fine: ScheduleCost[];
+  coarse?: ScheduleCost[];
+}
+
+function scheduleCosts(a: Analysis, fine: FineCodes, coarse?: CoarseCodes): ScheduleCosts {
+  const { grid } = a;
+  const schedules: Schedule[] = [
+    raster(grid),
+    par(grid, { m: 2 }),
+    par(grid, { m: 4 }),
+    rasterGroups(grid, { n: 4 }),
+    randomGroups(grid, { n: 4, seed: a.seed }),
+  ];
+  const miCoarse = coarse && mutualInformationMatrix(coarse.dep, a.est);
+  return {
+    schedules,
+    fine: schedules.map((s) => scheduleCost(s, fine.mi)),
+    coarse: miCoarse && schedules.map((s) => scheduleCost(s, miCoarse)),
+  };
+}
+
+/** The cost bars, and the per-cell cost maps of PAR-4x, PAR-16x and raster groups. */
+function costFigures(a: Analysis, costs: ScheduleCosts): NamedFigure[] {
+  const shown = [1, 2, 3];
+  return [{
+    name: "schedule_cost",
+    fig: scheduleCostFigure(costs.fine, {
+      title: `Within-step pairwise mutual information (${a.est}, K codes)`,
+    }),
+  }, {
+    name: "schedule_cost_maps",
+    fig: entropyIncreaseFigure(
+      shown.map((i) => ({
+        increase: costs.fine[i].perCell,
+        schedule: costs.schedules[i],
+        title: `${costs.schedules[i].name}: Σ I with same-step cells`,
+      })),
+      a.grid,
+      {
+        legend: "Σ_k I(X_j; X_k) over same-step cells k, bits",
+        title: "Model-free cost map: dependency each cell loses to its own step (labels: steps)",
+        scheme: "reds",
+        reverse: false,
+        pivot: undefined,
+        domain: [0, Math.max(...shown.flatMap((i) => Array.from(costs.fine[i].perCell)))],
+        cellSize: 20,
+      },
+    ),
+  }];
+}
+
+/** Section 5, model-based: the increase of each other result over the base, per quantity both have. */
+interface Increases {
+  quantity: "entropy" | "nll";
+  incs: EntropyIncrease[];
+  others: CellEntropyResult[];
+}
+
+function modelIncreases(increase: DependencyAnalysisOptions["increase"]): Increases[] {
+  if (!increase) return [];
+  const { base, others } = increase;
+  return (["entropy", "nll"] as const)
+    .filter((quantity) => base[quantity] && others.every((o) => o[quantity]))
+    .map((quantity) => ({
+      quantity,
+      incs: others.map((o) => entropyIncrease(base, o, { quantity })),
+      others,
+    }));
+}
+
+function increaseFigures(a: Analysis, increases: readonly Increases[]): NamedFigure[] {
+  return increases.map(({ quantity, incs, others }) => {
+    const what = quantity === "nll" ? "NLL" : "predictive entropy";
+    return {
+      name: quantity === "nll" ? "entropy_increase_nll" : "entropy_increase",
+      fig: entropyIncreaseFigure(
+        incs.map((inc, k) => ({
+          increase: inc.increase,
+          schedule: others[k].schedule,
+          title: `${inc.labels.other} − ${inc.labels.base} (mean ${inc.meanIncrease.toFixed(3)})`,
+        })),
+        a.grid,
+        {
+          title: `Increase of ${what} per cell, model-based (labels: step numbers)`,
+          legend: `${what} increase, bits`,
+        },
+      ),
+    };
+  });
+}
+
+/** Mean I at the headline distances and in the far field, per estimator and pass. */
+function estimatorNumbers(
+  grid: Grid,
+  fine: FineCodes,
+  coarse?: CoarseCodes,
+): Pick<DependencyAnalysisSummary, "miAtDistance" | "farFieldMi"> {
+  const miAtDistance: Record<string, Record<string, number>> = {};
+  const farFieldMi: Record<string, number> = {};
+  for (const e of MI_ESTIMATORS) {
+    for (const [tag, dep] of [["K", fine.dep], ["G", coarse?.dep]] as const) {
+      if (!dep) continue;
+      const mi = mutualInformationMatrix(dep, e);
+      miAtDistance[`${e} (${tag})`] = atDistances(mi, grid);
+      farFieldMi[`${e} (${tag})`] = farField(mi, grid);
+    }
+  }
+  return { miAtDistance, farFieldMi };
+}
+
+/** The JSON table of schedule costs. */
+function costTable(
+  costs: readonly ScheduleCost[],
+): Record<string, { steps: number; total: number; pairs: number; meanPerPair: number }> {
+  return Object.fromEntries(
+    costs.map((c) => [c.name, {
+      steps: c.steps,
+      total: round(c.total, 3),
+      pairs: c.pairs,
+      meanPerPair: round(c.pairs ? c.total / c.pairs : 0),
+    }]),
+  );
+}
+
+/** Save figures as `figures/<name>.{svg,png}` under `outDir`; returns the PNG paths, relative. */
+async function saveFigures(outDir: string, figures: readonly NamedFigure[]): Promise<string[]> {
+  for (const { name, fig } of figures) await saveFigure(fig, `${outDir}/figures/${name}`);
+  return figures.map((f) => `figures/${f.name}.png`);
+}
+
+/**
+ * Run the dependency analysis and write figures plus `dependency.json` into `outDir`: the
+ * sections are computed first (timed), then drawn, then written.
  * @example
  * await runDependencyAnalysis({ tokens, codebook: { data: book, dim: 12 }, outDir: "results" });
  */
@@ -140,283 +468,70 @@ export async function runDependencyAnalysis(
   const t0 = performance.now();
   const ts = validateTokenSet(options.tokens);
   const grid = makeGrid(ts.grid.height, ts.grid.width, ts.grid.frames ?? 1);
-  const est = options.estimator ?? "shuffle";
   const seed = options.seed ?? 0;
-  const common = {
-    workers: options.workers ?? 2,
-    progress: options.progress ?? true,
-    shuffleSeed: seed,
-  };
-  const figDir = `${options.outDir}/figures`;
-  const figures: string[] = [];
-  const save = async (fig: Figure, name: string) => {
-    await saveFigure(fig, `${figDir}/${name}`);
-    figures.push(`figures/${name}.png`);
+  const a: Analysis = {
+    ts,
+    grid,
+    est: options.estimator ?? "shuffle",
+    seed,
+    engine: {
+      workers: options.workers ?? 2,
+      progress: options.progress ?? true,
+      shuffleSeed: seed,
+    },
+    refs: options.refs ?? defaultRefs(grid.height, grid.width),
   };
 
-  // 1. Fine codes: all pairs, three estimators.
-  const fine = await pairwiseDependency(ts, { ...common, label: "pairs (K codes)" });
+  const fine = await fineCodes(a);
   const tFine = performance.now();
-  const refs = options.refs ?? defaultRefs(grid.height, grid.width);
-  await save(
-    cellMapsFigure(
-      [{ title: "H(X_j), Miller–Madow", values: fine.entropy["miller-madow"] }],
-      grid,
-      { legend: "marginal entropy, bits", title: "Marginal entropy per cell" },
-    ),
-    "entropy_marginal",
-  );
-  await save(
-    conditionalEntropyMapsFigure(
-      refs.map((ref) => ({ ref, values: conditionalEntropyRow(fine, ref, est) })),
-      grid,
-      { title: `Conditional entropy H(X_j | X_ref), ${est} estimator, K = ${ts.vocabSize} codes` },
-    ),
-    "entropy_conditional",
-  );
-  // The same maps divided by the marginal: the fraction of H(X_j) left after seeing X_ref
-  // (1 = independent). Removes the background/foreground pattern of the marginal entropy.
-  const hFine = est === "plugin" ? fine.entropy.plugin : fine.entropy["miller-madow"];
-  await save(
-    conditionalEntropyMapsFigure(
-      refs.map((ref) => ({
-        ref,
-        values: conditionalEntropyRow(fine, ref, est).map((v, j) =>
-          hFine[j] > 0.05 ? v / hFine[j] : NaN
-        ),
-      })),
-      grid,
-      {
-        title: `Normalised conditional entropy H(X_j | X_ref) / H(X_j), ${est}`,
-        legend: "fraction of H(X_j) left given X_ref",
-        domain: [0, 1],
-      },
-    ),
-    "entropy_conditional_ratio",
-  );
-  const miFine = mutualInformationMatrix(fine, est);
-  await save(
-    cellMapsFigure(
-      refs.map((ref) => ({
-        title: `I(X_j; X_ref), ref ${Math.floor(ref / grid.width)},${ref % grid.width}`,
-        values: miFine.slice(ref * fine.cells, (ref + 1) * fine.cells).map((v, j) =>
-          j === ref ? NaN : v
-        ),
-        marked: [ref],
-      })),
-      grid,
-      { legend: "mutual information, bits", title: `Mutual information with a reference (${est})` },
-    ),
-    "mi_reference",
-  );
-  await save(
-    offsetMapFigure(meanByOffset(miFine, grid), {
-      maxOffset: 8,
-      title: `Mean I by offset (${est}, K codes)`,
-    }),
-    "mi_offset",
-  );
+  const coarse = await coarseCodes(a, options.codebook, options.groups ?? 32);
+  const tCoarse = performance.now();
+  const classes = await perClassDependency(a, coarse, options.minClassRows ?? 200);
+  const tClasses = performance.now();
+  const costs = scheduleCosts(a, fine, coarse);
+  const increases = modelIncreases(options.increase);
 
-  // 2. Coarse codes (k-means of the codebook vectors).
-  let coarse: PairwiseDependency | undefined;
-  let coarseGroups: number | undefined;
-  let tCoarse = tFine;
-  const clusters = options.codebook
-    ? codebookClusters(
-      options.codebook.data,
-      ts.vocabSize,
-      options.codebook.dim,
-      options.groups ?? 32,
-      seed,
-    )
-    : undefined;
-  if (clusters) {
-    coarseGroups = clusters.groups;
-    coarse = await pairwiseDependency(ts, {
-      ...common,
-      codeMap: clusters.codeMap,
-      label: `pairs (${clusters.groups} clusters)`,
-    });
-    tCoarse = performance.now();
-    await save(
-      conditionalEntropyMapsFigure(
-        refs.map((ref) => ({ ref, values: conditionalEntropyRow(coarse!, ref, est) })),
-        grid,
-        {
-          title: `Conditional entropy, ${est}, codes coarse-grained to ${clusters.groups} clusters`,
-        },
-      ),
-      "entropy_conditional_coarse",
-    );
-  }
-  const series = MI_ESTIMATORS.map((e) => ({
-    name: `${e} (K)`,
-    points: meanByDistance(mutualInformationMatrix(fine, e), grid, { binWidth: 1 }),
-  }));
-  if (coarse) {
-    for (const e of MI_ESTIMATORS) {
-      series.push({
-        name: `${e} (G=${coarseGroups})`,
-        points: meanByDistance(mutualInformationMatrix(coarse, e), grid, { binWidth: 1 }),
-      });
-    }
-  }
-  await save(
-    distanceCurveFigure(series, { title: "Mutual information against distance, by estimator" }),
-    "mi_distance",
-  );
-
-  // 3. Per class (coarse codes when available: per-class samples are few).
-  let perClass: DependencyAnalysisSummary["perClass"];
-  let tClasses = tCoarse;
-  if (ts.labels) {
-    const codeMap = clusters?.codeMap;
-    const classes = await dependencyByClass(ts, {
-      ...common,
-      codeMap,
-      minRows: options.minClassRows ?? 200,
-      label: "pairs",
-    });
-    tClasses = performance.now();
-    if (classes.length > 0) {
-      perClass = classes.map((c) => ({
-        name: c.name,
-        samples: c.dependency.rows,
-        miAtDistance: atDistances(mutualInformationMatrix(c.dependency, est), grid),
-      }));
-      await save(
-        distanceCurveFigure(
-          classes.map((c) => ({
-            name: `${c.name} (${c.dependency.rows})`,
-            points: meanByDistance(mutualInformationMatrix(c.dependency, est), grid, {
-              binWidth: 1,
-              maxDistance: 16,
-            }),
-          })),
-          {
-            title: `Mutual information against distance per class (${est}${
-              codeMap ? `, ${coarseGroups} clusters` : ""
-            })`,
-          },
-        ),
-        "mi_distance_classes",
-      );
-    }
-  }
-
-  // 4. Schedule dependency cost.
-  const schedules: Schedule[] = [
-    raster(grid),
-    par(grid, { m: 2 }),
-    par(grid, { m: 4 }),
-    rasterGroups(grid, { n: 4 }),
-    randomGroups(grid, { n: 4, seed }),
-  ];
-  const costs = schedules.map((s) => scheduleCost(s, miFine));
-  await save(
-    scheduleCostFigure(costs, {
-      title: `Within-step pairwise mutual information (${est}, K codes)`,
-    }),
-    "schedule_cost",
-  );
-  const shown = [1, 2, 3];
-  await save(
-    entropyIncreaseFigure(
-      shown.map((i) => ({
-        increase: costs[i].perCell,
-        schedule: schedules[i],
-        title: `${schedules[i].name}: Σ I with same-step cells`,
-      })),
-      grid,
-      {
-        legend: "Σ_k I(X_j; X_k) over same-step cells k, bits",
-        title: "Model-free cost map: dependency each cell loses to its own step (labels: steps)",
-        scheme: "reds",
-        reverse: false,
-        pivot: undefined,
-        domain: [0, Math.max(...shown.flatMap((i) => Array.from(costs[i].perCell)))],
-        cellSize: 20,
-      },
-    ),
-    "schedule_cost_maps",
-  );
-  const costTable = (cs: ScheduleCost[]) =>
-    Object.fromEntries(
-      cs.map((c) => [c.name, {
-        steps: c.steps,
-        total: round(c.total, 3),
-        pairs: c.pairs,
-        meanPerPair: round(c.pairs ? c.total / c.pairs : 0),
-      }]),
-    );
-  const coarseCosts = coarse
-    ? costTable(schedules.map((s) => scheduleCost(s, mutualInformationMatrix(coarse!, est))))
-    : undefined;
-
-  // 5. Model-based increase maps, when given.
-  let increase: DependencyAnalysisSummary["increase"];
-  if (options.increase) {
-    const { base, others } = options.increase;
-    increase = [];
-    for (const quantity of ["entropy", "nll"] as const) {
-      if (!base[quantity] || others.some((o) => !o[quantity])) continue;
-      const incs = others.map((o) => entropyIncrease(base, o, { quantity }));
-      increase.push(...incs.map((i) => ({
-        label: `${i.labels.other} − ${i.labels.base}`,
-        meanIncreaseBits: round(i.meanIncrease),
-        quantity: i.quantity,
-      })));
-      const what = quantity === "nll" ? "NLL" : "predictive entropy";
-      await save(
-        entropyIncreaseFigure(
-          incs.map((inc, k) => ({
-            increase: inc.increase,
-            schedule: others[k].schedule,
-            title: `${inc.labels.other} − ${inc.labels.base} (mean ${inc.meanIncrease.toFixed(3)})`,
-          })),
-          grid,
-          {
-            title: `Increase of ${what} per cell, model-based (labels: step numbers)`,
-            legend: `${what} increase, bits`,
-          },
-        ),
-        quantity === "nll" ? "entropy_increase_nll" : "entropy_increase",
-      );
-    }
-  }
-
-  const miAtDistance: Record<string, Record<string, number>> = {};
-  const farFieldMi: Record<string, number> = {};
-  for (const e of MI_ESTIMATORS) {
-    miAtDistance[`${e} (K)`] = atDistances(mutualInformationMatrix(fine, e), grid);
-    farFieldMi[`${e} (K)`] = farField(mutualInformationMatrix(fine, e), grid);
-    if (coarse) {
-      miAtDistance[`${e} (G)`] = atDistances(mutualInformationMatrix(coarse, e), grid);
-      farFieldMi[`${e} (G)`] = farField(mutualInformationMatrix(coarse, e), grid);
-    }
-  }
-  const tEnd = performance.now();
+  const figures = await saveFigures(options.outDir, [
+    ...fineFigures(a, fine),
+    ...coarseFigures(a, fine, coarse),
+    ...classFigures(a, classes, coarse),
+    ...costFigures(a, costs),
+    ...increaseFigures(a, increases),
+  ]);
   const summary: DependencyAnalysisSummary = {
-    samples: fine.rows,
+    samples: fine.dep.rows,
     vocabSize: ts.vocabSize,
-    coarseGroups,
-    estimator: est,
+    coarseGroups: coarse?.clusters.groups,
+    estimator: a.est,
     seconds: {
       fine: round((tFine - t0) / 1000, 2),
       coarse: coarse ? round((tCoarse - tFine) / 1000, 2) : undefined,
-      classes: perClass ? round((tClasses - tCoarse) / 1000, 2) : undefined,
-      total: round((tEnd - t0) / 1000, 2),
+      classes: classes.length ? round((tClasses - tCoarse) / 1000, 2) : undefined,
+      total: round((performance.now() - t0) / 1000, 2),
     },
     meanMarginalEntropyBits: round(
-      fine.entropy["miller-madow"].reduce((a, b) => a + b, 0) / fine.cells,
+      fine.dep.entropy["miller-madow"].reduce((x, y) => x + y, 0) / fine.dep.cells,
       4,
     ),
-    miAtDistance,
-    farFieldMi,
-    scheduleCosts: costTable(costs),
-    coarseScheduleCosts: coarseCosts,
-    perClass,
-    increase,
+    ...estimatorNumbers(grid, fine, coarse),
+    scheduleCosts: costTable(costs.fine),
+    coarseScheduleCosts: costs.coarse && costTable(costs.coarse),
+    perClass: classes.length
+      ? classes.map((c) => ({
+        name: c.name,
+        samples: c.dependency.rows,
+        miAtDistance: atDistances(mutualInformationMatrix(c.dependency, a.est), grid),
+      }))
+      : undefined,
+    increase: options.increase
+      ? increases.flatMap(({ incs }) =>
+        incs.map((i) => ({
+          label: `${i.labels.other} − ${i.labels.base}`,
+          meanIncreaseBits: round(i.meanIncrease),
+          quantity: i.quantity,
+        }))
+      )
+      : undefined,
     figures,
   };
   await writeFileAtomic(`${options.outDir}/dependency.json`, JSON.stringify(summary, null, 2));

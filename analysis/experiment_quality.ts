@@ -14,7 +14,7 @@ import {
   type SampleMetrics,
   type Tokenizer,
 } from "./deps.ts";
-import type { ExperimentSettings, QualityNumbers } from "./experiments.ts";
+import type { ExperimentSettings, QualityNumbers } from "./experiment_types.ts";
 
 /** What scoring needs: the tokenizer, the classifier and the prepared real reference. */
 export interface ScoringContext {

@@ -5,12 +5,14 @@
  * `notebooks/03_speed_quality.ipynb`.
  * @module
  */
-import { Buffer } from "node:buffer";
 import {
   type Figure,
+  hstack,
+  labelledRowsFigure,
   loadEmojiDataset,
   loadPatchTokenizer,
   loadTokenFile,
+  type PictureRow,
   Plot,
   plotFigure,
   saveFigure,
@@ -141,24 +143,6 @@ export function ablationTable(summary: ExperimentsSummary): string {
   return lines.join("\n");
 }
 
-/** Place figures side by side in one SVG. */
-export function hstack(figs: Figure[], gap = 8): Figure {
-  let x = 0;
-  const height = Math.max(...figs.map((g) => g.height));
-  const body = figs.map((g) => {
-    const part = `<g transform="translate(${x},0)">${g.svg}</g>`;
-    x += g.width + gap;
-    return part;
-  }).join("");
-  const width = x - gap;
-  return {
-    svg:
-      `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, sans-serif"><rect width="${width}" height="${height}" fill="white"/>${body}</svg>`,
-    width,
-    height,
-  };
-}
-
 /**
  * Speed against quality, one point per configuration: batch-1 seconds per image (log x; the
  * throughput when latency was skipped) against Fréchet distance and horizontal pair JS; dashed
@@ -223,43 +207,7 @@ export function speedQualityFigure(summary: ExperimentsSummary, width = 380): Fi
       summary.floor.quality.pairJS.horizontal,
       "Speed vs neighbour-pair JS",
     ),
-  ]);
-}
-
-/** One labelled row of pictures for {@link labelledRowsFigure}. */
-export interface PictureRow {
-  /** Text left of the pictures. */
-  label: string;
-  /** PNG bytes of the row (e.g. a one-row mosaic). */
-  png: Uint8Array;
-  /** Its pixel size. */
-  width: number;
-  /** Its pixel size. */
-  height: number;
-}
-
-/** Stack picture rows under each other with a text label left of each (PNG embedded). */
-export function labelledRowsFigure(rows: PictureRow[], title: string, labelWidth = 190): Figure {
-  const band = 26;
-  const gap = 4;
-  const width = labelWidth + Math.max(...rows.map((r) => r.width)) + 8;
-  let y = band;
-  const body = rows.map((r) => {
-    const src = `data:image/png;base64,${Buffer.from(r.png).toString("base64")}`;
-    const esc = r.label.replace(/&/g, "&amp;").replace(/</g, "&lt;");
-    const part = `<text x="6" y="${y + r.height / 2 + 4}" font-size="12">${esc}</text>` +
-      `<image x="${labelWidth}" y="${y}" width="${r.width}" height="${r.height}" href="${src}" style="image-rendering:pixelated"/>`;
-    y += r.height + gap;
-    return part;
-  }).join("");
-  const height = y + 4;
-  const t = title.replace(/&/g, "&amp;").replace(/</g, "&lt;");
-  return {
-    svg:
-      `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, sans-serif"><rect width="${width}" height="${height}" fill="white"/><text x="6" y="17" font-size="14" font-weight="bold">${t}</text>${body}</svg>`,
-    width,
-    height,
-  };
+  ], { background: "white" });
 }
 
 /** A line on the machine's load while timing (other jobs slow every time on a shared machine). */

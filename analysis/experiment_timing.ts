@@ -4,7 +4,7 @@
  * @module
  */
 import { type ARModel, progress, sample, type Schedule, scheduleByName } from "./deps.ts";
-import type { ExperimentResult, ExperimentSettings, ExperimentSpec } from "./experiments.ts";
+import type { ExperimentResult, ExperimentSettings, ExperimentSpec } from "./experiment_types.ts";
 
 const r4 = (x: number) => Number(x.toPrecision(6));
 

@@ -137,12 +137,17 @@ outputs come from a full run (train split, all val grids).
 """),
     code("""
 import {
-  codebookClusters, conditionalEntropyMapsFigure, conditionalEntropyRow, distanceCurveFigure,
-  entropyIncrease, entropyIncreaseFigure, loadEmojiDataset, loadPatchTokenizer, makeGrid,
-  meanByDistance, mutualInformationMatrix, pairwiseDependency, par, randomGroups, raster,
-  rasterGroups, scheduleCost, scheduleCostFigure, FIXTURE_MODELS_DIR,
-} from "../mod.ts";
-import { quickMode, showFigure, showMarkdown } from "../analysis/notebook.ts";
+  codebookClusters, conditionalEntropyRow, entropyIncrease, meanByDistance,
+  mutualInformationMatrix, pairwiseDependency, scheduleCost,
+} from "../src/entropy/mod.ts";
+import {
+  conditionalEntropyMapsFigure, distanceCurveFigure, entropyIncreaseFigure, scheduleCostFigure,
+  showFigure, showMarkdown,
+} from "../src/viz/mod.ts";
+import { makeGrid, par, randomGroups, raster, rasterGroups } from "../src/schedule/mod.ts";
+import { loadEmojiDataset, loadPatchTokenizer } from "../src/data/mod.ts";
+import { FIXTURE_MODELS_DIR } from "../src/model/mod.ts";
+import { quickMode } from "../analysis/notebook.ts";
 import { findModel } from "../analysis/experiments.ts";
 import { modelEntropyResults } from "../analysis/dependency.ts";
 
@@ -318,7 +323,8 @@ import { DEFAULT_SETTINGS, EXPERIMENTS, QUICK_SETTINGS, runExperiments } from ".
 import {
   ablationRows, ablationTable, speedQualityFigure, speedQualityTable, writeExperimentFigures,
 } from "../analysis/experiment_report.ts";
-import { quickMode, showFigure, showMarkdown, showPng } from "../analysis/notebook.ts";
+import { showFigure, showMarkdown, showPng } from "../src/viz/mod.ts";
+import { quickMode } from "../analysis/notebook.ts";
 
 const QUICK = quickMode();
 const outDir = QUICK ? await Deno.makeTempDir({ prefix: "parlab-nb03-" }) : "../results/experiments";

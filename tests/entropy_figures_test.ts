@@ -62,3 +62,17 @@ Deno.test("offset, distance and cost figures render", () => {
   const fig = scheduleCostFigure(costs);
   assert(fig.svg.includes("par-m2 (") || fig.svg.includes(`${costs[0].name} (`));
 });
+
+Deno.test("cell maps: repeated titles numbered, a video panel's frames each titled", () => {
+  const video = makeGrid(4, 4, 2);
+  const v = Float64Array.from({ length: 32 }, (_, i) => i);
+  const fig = cellMapsFigure(
+    [{ title: "v", values: v, marked: [20] }, { title: "v", values: v }],
+    video,
+    { columns: 1, title: "clip" },
+  );
+  for (const t of ["v, frame 1", "v, frame 2", "v (2), frame 1", "v (2), frame 2", "clip"]) {
+    assert(fig.svg.includes(`>${t}</text>`), t);
+  }
+  assertEquals(count(fig.svg, /stroke="red"/g), 1);
+});

@@ -2,7 +2,8 @@
  * Figures of the entropy probes: per-cell heat maps (conditional entropy given a reference cell,
  * like the paper's Fig. 9; entropy increase with step numbers, like Fig. 10), mutual information
  * by offset and against distance, and the schedule dependency cost.
- * All return a {@link Figure}; save with `saveFigure`, show in notebooks with `displayFigure`.
+ * All return a {@link Figure}; save with `saveFigure`, show in notebooks with `showFigure` or
+ * `displayFigure`.
  * @module
  */
 import { Plot } from "../deps/plot.ts";
@@ -10,7 +11,9 @@ import type { DistanceMean, OffsetMean } from "../entropy/aggregate.ts";
 import type { EntropyIncrease } from "../entropy/increase.ts";
 import type { ScheduleCost, StepsLike } from "../entropy/schedule_cost.ts";
 import { cellCoords, cellCount, type GridLike } from "../media/grid.ts";
-import { type Figure, plotFigure } from "./render.ts";
+import { cellRect, cellScales, cellText } from "./_cells.ts";
+import { type Figure, vstack } from "./compose.ts";
+import { plotFigure } from "./render.ts";
 
 /** One panel of a {@link cellMapsFigure}: a value per cell, optional marks and labels. */
 export interface CellMapPanel {
@@ -53,6 +56,14 @@ interface CellDatum {
   col: number;
   value: number;
   label: string;
+}
+
+/** A marked (outlined) cell of a panel. */
+interface OutlineDatum {
+  panel: string;
+  frame: number;
+  row: number;
+  col: number;
 }
 
 /** Colour-scale options as Plot takes them (a subset, passed through). */
@@ -118,49 +129,25 @@ function symlogTicks(d0: number, d1: number, k: number): number[] {
   return ticks;
 }
 
-/** Stack figures vertically into one standalone SVG (left-aligned), under an optional title. */
-function stackFigures(parts: readonly Figure[], title?: string): Figure {
-  const width = Math.max(...parts.map((p) => p.width));
-  const band = title ? 24 : 0;
-  let y = band;
-  const body = parts.map((p) => {
-    const g = `<g transform="translate(0,${y})">${p.svg}</g>`;
-    y += p.height;
-    return g;
-  }).join("");
-  const escaped = (title ?? "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  const head = title
-    ? `<text x="6" y="17" font-size="14" font-weight="bold">${escaped}</text>`
-    : "";
-  return {
-    svg: `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" ` +
-      `viewBox="0 0 ${width} ${y}" font-family="DejaVu Sans, sans-serif">${head}${body}</svg>`,
-    width,
-    height: y,
-  };
+/** Panel titles made unique: a repeated title gets its 1-based panel number. */
+function uniqueTitles(panels: readonly CellMapPanel[]): string[] {
+  return panels.map((p, i) =>
+    panels.slice(0, i).some((q) => q.title === p.title) ? `${p.title} (${i + 1})` : p.title
+  );
 }
 
 /**
- * Heat maps of per-cell values on a grid, one panel each, with a shared colour scale; marked
- * cells get a red outline, labelled cells a centred text. Video grids put frames side by side
- * inside a panel.
- * @example
- * const fig = cellMapsFigure([{ title: "H(X_j)", values: entropy }], { height: 24, width: 24 });
+ * Every panel's cells as Plot data (checked against the grid), its marked cells, and the range
+ * of the finite values ([0, 1] when there are none).
  */
-export function cellMapsFigure(
+function panelCells(
   panels: readonly CellMapPanel[],
+  titles: readonly string[],
   grid: GridLike,
-  options: CellMapOptions = {},
-): Figure {
-  if (panels.length === 0) throw new Error("cellMapsFigure needs at least one panel");
+): { data: CellDatum[]; outlines: OutlineDatum[]; range: [number, number] } {
   const cells = cellCount(grid);
-  const frames = grid.frames ?? 1;
-  const titles = panels.map((
-    p,
-    i,
-  ) => (panels.slice(0, i).some((q) => q.title === p.title) ? `${p.title} (${i + 1})` : p.title));
   const data: CellDatum[] = [];
-  const marks: { panel: string; frame: number; row: number; col: number }[] = [];
+  const outlines: OutlineDatum[] = [];
   let lo = Infinity;
   let hi = -Infinity;
   panels.forEach((p, i) => {
@@ -180,47 +167,102 @@ export function cellMapsFigure(
         label: p.labels ? String(p.labels[cell]) : "",
       });
     }
-    for (const m of p.marked ?? []) marks.push({ panel: titles[i], ...cellCoords(grid, m) });
+    for (const m of p.marked ?? []) outlines.push({ panel: titles[i], ...cellCoords(grid, m) });
   });
-  if (!Number.isFinite(lo)) [lo, hi] = [0, 1];
-  const domain = options.domain ?? [lo, hi === lo ? lo + 1 : hi];
-  const hasLabels = panels.some((p) => p.labels);
-  const size = options.cellSize ?? (hasLabels ? 22 : 12);
-  const columns = Math.max(
-    1,
-    Math.min(options.columns ?? Math.min(4, panels.length), panels.length),
-  );
-  const rowsOfPanels = Math.ceil(panels.length / columns);
-  // Wide (x) facets hold panel and frame together so a video panel shows its frames in a row.
-  const facetKey = (d: { panel: string; frame: number }) => `${d.panel}\u0000${d.frame}`;
-  const keys = titles.flatMap((t) => Array.from({ length: frames }, (_, f) => `${t}\u0000${f}`));
+  return { data, outlines, range: Number.isFinite(lo) ? [lo, hi] : [0, 1] };
+}
+
+/**
+ * Where each (panel, frame) goes: x facets hold panel and frame together, `perRow` of them a row
+ * (so a video panel shows its frames side by side), y facets are the rows; plus the title text of
+ * every facet.
+ */
+interface FacetLayout {
+  /** Facets per row (panels per row x frames). */
+  perRow: number;
+  /** Rows of facets. */
+  rows: number;
+  /** x facet of a datum. */
+  fx: (d: { panel: string; frame: number }) => number;
+  /** y facet of a datum. */
+  fy: (d: { panel: string; frame: number }) => number;
+  /** One title per facet. */
+  titles: { fx: number; fy: number; text: string }[];
+}
+
+function facetLayout(titles: readonly string[], frames: number, columns: number): FacetLayout {
+  const key = (panel: string, frame: number) => `${panel}\u0000${frame}`;
+  const keys = titles.flatMap((t) => Array.from({ length: frames }, (_, f) => key(t, f)));
   const perRow = columns * frames;
-  const fx = (d: { panel: string; frame: number }) => keys.indexOf(facetKey(d)) % perRow;
-  const fy = (d: { panel: string; frame: number }) =>
-    Math.floor(keys.indexOf(facetKey(d)) / perRow);
-  const facetTitle = (k: string) => {
-    const [t, f] = k.split("\u0000");
-    return frames > 1 ? `${t}, frame ${Number(f) + 1}` : t;
+  const index = (d: { panel: string; frame: number }) => keys.indexOf(key(d.panel, d.frame));
+  return {
+    perRow,
+    rows: Math.ceil(titles.length / columns),
+    fx: (d) => index(d) % perRow,
+    fy: (d) => Math.floor(index(d) / perRow),
+    titles: keys.map((k, i) => {
+      const [t, f] = k.split("\u0000");
+      return {
+        fx: i % perRow,
+        fy: Math.floor(i / perRow),
+        text: frames > 1 ? `${t}, frame ${Number(f) + 1}` : t,
+      };
+    }),
   };
-  const titleData = keys.map((k, i) => ({
-    fx: i % perRow,
-    fy: Math.floor(i / perRow),
-    text: facetTitle(k),
-  }));
-  const plotMarks: Plot.Markish[] = [
-    Plot.rect(data, {
-      x1: "col",
-      x2: (d: CellDatum) => d.col + 1,
-      y1: "row",
-      y2: (d: CellDatum) => d.row + 1,
+}
+
+/** The shared colour scale: linear, or diverging around `options.pivot` (clamped, symmetric). */
+function cellColorScale(options: CellMapOptions, domain: [number, number]): ColorScale {
+  const scale: ColorScale = {
+    type: "linear",
+    scheme: options.scheme ?? "viridis",
+    domain,
+    reverse: options.reverse ?? false,
+    label: options.legend ?? "value",
+  };
+  if (options.pivot !== undefined) {
+    scale.type = "diverging";
+    scale.pivot = options.pivot;
+    scale.symmetric = true;
+    scale.clamp = true;
+  }
+  return scale;
+}
+
+/** Whether a value's colour is dark, so its label is drawn white (which end depends on the scheme). */
+function darkValue(options: CellMapOptions, domain: [number, number]): (v: number) => boolean {
+  const [d0, d1] = domain;
+  const pivot = options.pivot;
+  const darkLow = ["viridis", "magma", "inferno", "plasma", "cividis", "turbo"].includes(
+    options.scheme ?? "viridis",
+  ) !== Boolean(options.reverse);
+  return (v) => {
+    if (pivot !== undefined) {
+      const span = Math.max(Math.abs(d0 - pivot), Math.abs(d1 - pivot)) || 1;
+      return Math.abs(v - pivot) / span > 0.6;
+    }
+    const t = (v - d0) / (d1 - d0 || 1);
+    return darkLow ? t < 0.5 : t > 0.6;
+  };
+}
+
+/** The marks of the heat maps: cells, facet titles, then cell labels and outlines when there are any. */
+function cellMapMarks(
+  cells: { data: CellDatum[]; outlines: OutlineDatum[] },
+  layout: FacetLayout,
+  label: { size: number; isDark: (v: number) => boolean } | null,
+): Plot.Markish[] {
+  const { fx, fy } = layout;
+  const marks: Plot.Markish[] = [
+    cellRect(cells.data, {
       fill: "value",
       // Without labels, stroke each cell in its own colour to hide antialiasing seams.
-      stroke: hasLabels ? "white" : "value",
-      strokeWidth: hasLabels ? 0.5 : 0.6,
+      stroke: label ? "white" : "value",
+      strokeWidth: label ? 0.5 : 0.6,
       fx,
       fy,
     }),
-    Plot.text(titleData, {
+    Plot.text(layout.titles, {
       frameAnchor: "top",
       dy: -14,
       text: "text",
@@ -230,38 +272,17 @@ export function cellMapsFigure(
       fontWeight: "bold",
     }),
   ];
-  if (hasLabels) {
-    const scheme = options.scheme ?? "viridis";
-    const [d0, d1] = domain;
-    const pivot = options.pivot;
-    // Pick white text on the dark end of the scale (which end depends on the scheme).
-    const darkLow =
-      ["viridis", "magma", "inferno", "plasma", "cividis", "turbo"].includes(scheme) !==
-        Boolean(options.reverse);
-    const isDark = (v: number) => {
-      if (pivot !== undefined) {
-        const span = Math.max(Math.abs(d0 - pivot), Math.abs(d1 - pivot)) || 1;
-        return Math.abs(v - pivot) / span > 0.6;
-      }
-      const t = (v - d0) / (d1 - d0 || 1);
-      return darkLow ? t < 0.5 : t > 0.6;
-    };
-    plotMarks.push(Plot.text(data.filter((d) => d.label !== ""), {
-      x: (d: CellDatum) => d.col + 0.5,
-      y: (d: CellDatum) => d.row + 0.5,
+  if (label) {
+    marks.push(cellText(cells.data.filter((d) => d.label !== ""), {
       text: "label",
-      fill: (d: CellDatum) => (isDark(d.value) ? "white" : "black"),
-      fontSize: options.fontSize ?? Math.max(5, Math.round(size * 0.36)),
+      fill: (d: CellDatum) => (label.isDark(d.value) ? "white" : "black"),
+      fontSize: label.size,
       fx,
       fy,
     }));
   }
-  if (marks.length > 0) {
-    plotMarks.push(Plot.rect(marks, {
-      x1: "col",
-      x2: (d: { col: number }) => d.col + 1,
-      y1: "row",
-      y2: (d: { row: number }) => d.row + 1,
+  if (cells.outlines.length > 0) {
+    marks.push(cellRect(cells.outlines, {
       fill: "none",
       stroke: "red",
       strokeWidth: 2.5,
@@ -269,54 +290,71 @@ export function cellMapsFigure(
       fy,
     }));
   }
+  return marks;
+}
+
+/**
+ * Heat maps of per-cell values on a grid, one panel each, with a shared colour scale; marked
+ * cells get a red outline, labelled cells a centred text. Video grids put frames side by side
+ * inside a panel.
+ * @example
+ * const fig = cellMapsFigure([{ title: "H(X_j)", values: entropy }], { height: 24, width: 24 });
+ */
+export function cellMapsFigure(
+  panels: readonly CellMapPanel[],
+  grid: GridLike,
+  options: CellMapOptions = {},
+): Figure {
+  if (panels.length === 0) throw new Error("cellMapsFigure needs at least one panel");
+  const titles = uniqueTitles(panels);
+  const cells = panelCells(panels, titles, grid);
+  const [lo, hi] = cells.range;
+  const domain = options.domain ?? [lo, hi === lo ? lo + 1 : hi];
+  const hasLabels = panels.some((p) => p.labels);
+  const size = options.cellSize ?? (hasLabels ? 22 : 12);
+  const columns = Math.max(
+    1,
+    Math.min(options.columns ?? Math.min(4, panels.length), panels.length),
+  );
+  const layout = facetLayout(titles, grid.frames ?? 1, columns);
+  const label = hasLabels
+    ? {
+      size: options.fontSize ?? Math.max(5, Math.round(size * 0.36)),
+      isDark: darkValue(options, domain),
+    }
+    : null;
   const panelW = grid.width * size;
   const panelH = grid.height * size;
   const gap = 14;
   const top = 22;
-  const colorScale: Record<string, unknown> = {
-    type: "linear",
-    scheme: options.scheme ?? "viridis",
-    domain,
-    reverse: options.reverse ?? false,
-    label: options.legend ?? "value",
-  };
-  if (options.pivot !== undefined) {
-    colorScale.type = "diverging";
-    colorScale.pivot = options.pivot;
-    colorScale.symmetric = true;
-    colorScale.clamp = true;
-  }
-  const width = perRow * (panelW + gap) + gap;
-  const { label: _label, ...mapColor } = colorScale;
+  const color = cellColorScale(options, domain);
+  const width = layout.perRow * (panelW + gap) + gap;
+  const { label: _label, ...mapColor } = color;
   const map = plotFigure(
     {
       width,
-      height: rowsOfPanels * (panelH + top + gap) + gap,
+      height: layout.rows * (panelH + top + gap) + gap,
       marginLeft: gap / 2,
       marginRight: gap / 2,
       marginTop: top,
       marginBottom: gap / 2,
-      x: { domain: [0, grid.width], axis: null },
-      y: { domain: [0, grid.height], axis: null, reverse: true },
+      ...cellScales(grid),
       fx: {
         axis: null,
         padding: gap / (panelW + gap),
-        domain: Array.from({ length: perRow }, (_, i) => i),
+        domain: Array.from({ length: layout.perRow }, (_, i) => i),
       },
       fy: {
         axis: null,
         padding: (top + gap) / (panelH + top + gap),
-        domain: Array.from({ length: rowsOfPanels }, (_, i) => i),
+        domain: Array.from({ length: layout.rows }, (_, i) => i),
       },
       color: mapColor,
-      marks: plotMarks,
+      marks: cellMapMarks(cells, layout, label),
     } as Parameters<typeof plotFigure>[0],
   );
-  const bar = colorBar(
-    colorScale as ColorScale,
-    Math.min(width, Math.max(260, Math.min(420, width * 0.6))),
-  );
-  return stackFigures([bar, map], options.title);
+  const bar = colorBar(color, Math.min(width, Math.max(260, Math.min(420, width * 0.6))));
+  return vstack([bar, map], options.title);
 }
 
 /**
@@ -484,7 +522,7 @@ export function offsetMapFigure(
     } as Parameters<typeof plotFigure>[0],
   );
   const bar = colorBar(color, Math.max(300, side + 70));
-  return stackFigures([bar, map], options.title ?? "Mean mutual information by offset (dy, dx)");
+  return vstack([bar, map], options.title ?? "Mean mutual information by offset (dy, dx)");
 }
 
 /** One curve of {@link distanceCurveFigure}. */

@@ -1,16 +1,19 @@
 /**
- * Figures: rendering plumbing (Plot -> SVG -> PNG, inline notebook display) and the ordering
- * visualizers.
+ * Figures: rendering plumbing (Plot -> SVG -> PNG), SVG composition, inline notebook display,
+ * and the visualizers of orderings, entropy probes and token mosaics.
  * @module
  */
 export {
-  displayFigure,
   type Figure,
-  plotFigure,
-  type PlotOptions,
-  saveFigure,
-  svgToPng,
-} from "./render.ts";
+  hstack,
+  type HstackOptions,
+  labelledRowsFigure,
+  type PictureRow,
+  svgDocument,
+  vstack,
+} from "./compose.ts";
+export { plotFigure, type PlotOptions, saveFigure, svgToPng } from "./render.ts";
+export { displayFigure, showFigure, showMarkdown, showPng } from "./notebook.ts";
 export {
   scheduleFigure,
   type ScheduleFigureOptions,

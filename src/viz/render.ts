@@ -1,21 +1,13 @@
 /**
- * Rendering plumbing shared by every figure: Observable Plot on a server-side DOM, SVG strings,
- * PNG through sharp, and inline display in Deno Jupyter notebooks.
+ * Rendering plumbing shared by every figure: Observable Plot on a server-side DOM to a standalone
+ * SVG {@link Figure}, PNG through sharp, and saving both. Composing figures is in `compose.ts`,
+ * showing them in a notebook in `notebook.ts`.
  * @module
  */
 import { parseHTML, Plot } from "../deps/plot.ts";
 import { loadSharp } from "../deps/sharp.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
-
-/** A rendered figure: the SVG markup and its pixel size. */
-export interface Figure {
-  /** Standalone SVG document (with xmlns), ready to save or embed. */
-  svg: string;
-  /** Width in CSS pixels. */
-  width: number;
-  /** Height in CSS pixels. */
-  height: number;
-}
+import { type Figure, FONT_FAMILY, vstack } from "./compose.ts";
 
 /** The few DOM element methods the renderer needs (Deno has no DOM types; linkedom provides them). */
 interface DomElement {
@@ -43,20 +35,7 @@ export function plotFigure(options: PlotOptions): Figure {
     caption?: unknown;
   };
   const fig = renderPlot(rest);
-  return typeof title === "string" && title.length > 0 ? withTitle(fig, title) : fig;
-}
-
-/** Stack a title line above a figure. */
-function withTitle(fig: Figure, title: string): Figure {
-  const band = 24;
-  const height = fig.height + band;
-  const escaped = title.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  return {
-    svg:
-      `<svg xmlns="http://www.w3.org/2000/svg" width="${fig.width}" height="${height}" viewBox="0 0 ${fig.width} ${height}" font-family="DejaVu Sans, sans-serif"><text x="6" y="17" font-size="14" font-weight="bold">${escaped}</text><g transform="translate(0,${band})">${fig.svg}</g></svg>`,
-    width: fig.width,
-    height,
-  };
+  return typeof title === "string" && title.length > 0 ? vstack([fig], title) : fig;
 }
 
 function renderPlot(options: PlotOptions): Figure {
@@ -77,26 +56,13 @@ function elementToFigure(node: DomElement): Figure {
   if (node.tagName.toLowerCase() === "svg") return svgElementToFigure(node);
   const svgs = [...node.querySelectorAll("svg")];
   if (svgs.length === 0) throw new Error("plot produced no SVG");
-  const parts = svgs.map(svgElementToFigure);
-  const width = Math.max(...parts.map((p) => p.width));
-  let y = 0;
-  const body = parts.map((p) => {
-    const g = `<g transform="translate(0,${y})">${p.svg}</g>`;
-    y += p.height;
-    return g;
-  }).join("");
-  return {
-    svg:
-      `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" font-family="DejaVu Sans, sans-serif">${body}</svg>`,
-    width,
-    height: y,
-  };
+  return vstack(svgs.map(svgElementToFigure));
 }
 
 function svgElementToFigure(svg: DomElement): Figure {
   svg.setAttribute("xmlns", "http://www.w3.org/2000/svg");
-  // Server-side there are no system-ui fonts; name one that Debian's fonts-dejavu-core provides.
-  svg.setAttribute("font-family", "DejaVu Sans, sans-serif");
+  // Server-side there are no system-ui fonts; name one that is installed.
+  svg.setAttribute("font-family", FONT_FAMILY);
   const width = Number(svg.getAttribute("width"));
   const height = Number(svg.getAttribute("height"));
   return { svg: svg.outerHTML, width, height };
@@ -129,15 +95,4 @@ export async function saveFigure(
   await writeFileAtomic(svgPath, fig.svg);
   await writeFileAtomic(pngPath, await svgToPng(fig.svg, scale));
   return { svg: svgPath, png: pngPath };
-}
-
-/**
- * Show a figure inline when running inside a Deno Jupyter kernel (as `image/svg+xml`, so
- * notebooks stay vector); outside a notebook it does nothing. Returns nothing, so a notebook
- * cell ending with it does not also print the SVG source as text.
- */
-export function displayFigure(fig: Figure): void {
-  // deno-lint-ignore no-explicit-any
-  const jupyter = (Deno as any).jupyter;
-  if (jupyter?.display) jupyter.display({ "image/svg+xml": fig.svg }, { raw: true });
 }

@@ -7,7 +7,9 @@
 import { Plot } from "../deps/plot.ts";
 import { cellCoords } from "../media/grid.ts";
 import { describeGrid, type Schedule, stepOfCell } from "../schedule/schedule.ts";
-import { type Figure, plotFigure } from "./render.ts";
+import { cellRect, cellScales, cellText } from "./_cells.ts";
+import type { Figure } from "./compose.ts";
+import { plotFigure } from "./render.ts";
 
 /** Options of {@link scheduleFigure}. */
 export interface ScheduleFigureOptions {
@@ -65,11 +67,7 @@ export function scheduleFigure(schedule: Schedule, options: ScheduleFigureOption
   });
   const facet = grid.frames > 1 ? { fx: "frame" } : {};
   const marks: Plot.Markish[] = [
-    Plot.rect(data, {
-      x1: "col",
-      x2: (d: CellDatum) => d.col + 1,
-      y1: "row",
-      y2: (d: CellDatum) => d.row + 1,
+    cellRect(data, {
       fill: colorBy === "step" ? "step" : "region",
       stroke: "white",
       strokeWidth: 0.5,
@@ -78,9 +76,7 @@ export function scheduleFigure(schedule: Schedule, options: ScheduleFigureOption
   ];
   if (options.labels ?? true) {
     const fontSize = Math.max(5, Math.round(size * (schedule.steps.length >= 100 ? 0.36 : 0.45)));
-    marks.push(Plot.text(data, {
-      x: (d: CellDatum) => d.col + 0.5,
-      y: (d: CellDatum) => d.row + 0.5,
+    marks.push(cellText(data, {
       text: (d: CellDatum) => String(d.step),
       fill: (d: CellDatum) => (colorBy === "step" && d.dark ? "white" : "black"),
       fontSize,
@@ -119,8 +115,7 @@ export function scheduleFigure(schedule: Schedule, options: ScheduleFigureOption
     height: grid.height * size + 2 * margin + (grid.frames > 1 ? 20 : 0),
     margin,
     marginTop: grid.frames > 1 ? 24 : margin,
-    x: { domain: [0, grid.width], axis: null },
-    y: { domain: [0, grid.height], axis: null, reverse: true },
+    ...cellScales(grid),
     fx: grid.frames > 1
       ? { axis: "top", label: null, tickFormat: (f: number) => `frame ${f + 1}`, padding: 0.04 }
       : undefined,
