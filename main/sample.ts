@@ -28,6 +28,7 @@ import {
   numberFlag,
   parseFlags,
   progress,
+  resolveShard,
   ResumeStore,
   runMain,
   sampleMany,
@@ -35,6 +36,10 @@ import {
   scheduleByName,
   scheduleFromJSON,
   scheduleToJSON,
+  sha256Hex,
+  type Shard,
+  shardFolder,
+  shardRange,
   type Tokenizer,
   tokensToMosaic,
   UsageError,
@@ -47,7 +52,7 @@ const USAGE =
   "Usage: deno task sample --model M.json [--schedule par4|file.json] [--classes 0,3|all] " +
   "[--count N] [--cfg S] [--cfg-interval K] [--temperature T] [--top-k K] [--top-p P] [--seed N] " +
   `[--batch B] [--threads N] [--backend ${BACKEND_CHOICES}] [--codebook C.npy.gz] [--entropy] ` +
-  "[--out DIR] [--fresh]";
+  "[--out DIR] [--fresh] [--shard i/N|auto/N]";
 
 const Flags = z.object({
   model: z.string({ error: "is required (the model manifest .json or its .onnx)" }).min(1),
@@ -66,6 +71,7 @@ const Flags = z.object({
   codebook: z.string().optional(),
   entropy: z.boolean().default(false),
   fresh: z.boolean().default(false),
+  shard: z.string().optional(),
   out: z.string().min(1, "is empty (an unset shell variable?)").default("out/sample"),
 });
 
@@ -163,24 +169,42 @@ async function main(): Promise<void> {
     m.grid,
   );
   const picked = parseClasses(f.classes, m.classNames, m.numClasses);
-  if (picked.length * f.count > MAX_IMAGES) {
+  const total = picked.length * f.count;
+  const shard = f.shard ? resolveShard(f.shard) : null;
+  const range = shard ? shardRange(total, shard) : { start: 0, end: total };
+  const mine = range.end - range.start;
+  if (mine > MAX_IMAGES) {
     throw new UsageError(
-      `--count: ${f.count} x ${picked.length} classes = ${
-        (picked.length * f.count).toLocaleString("en-US")
-      } images, over the ${MAX_IMAGES.toLocaleString("en-US")} one run takes (their tokens ` +
-        `alone would need ${formatBytes(picked.length * f.count * cellCount(schedule.grid) * 12)}` +
-        "). Fix: lower --count, or split the work into runs with different --seed and --out",
+      `--count: ${f.count} x ${picked.length} classes = ${total.toLocaleString("en-US")} images` +
+        `${shard ? `, ${mine.toLocaleString("en-US")} in this shard` : ""}, over the ` +
+        `${MAX_IMAGES.toLocaleString("en-US")} one run takes (their tokens alone would need ` +
+        `${formatBytes(mine * cellCount(schedule.grid) * 12)}). Fix: lower --count, or split ` +
+        "the run with --shard i/N",
     );
   }
-  const classes = picked.flatMap((c) => new Array(f.count).fill(c));
+  const classes = picked.flatMap((c) => new Array(f.count).fill(c)).slice(range.start, range.end);
   const tokenizer = await programTokenizer(model, f.codebook);
   await checkOutFolder(f.out);
-  const unlock = await lockFolder(f.out, "--out", (note) => console.log(note));
+  const out = shard ? `${f.out}/${shardFolder(shard)}` : f.out;
+  const unlock = await lockFolder(out, "--out", (note) => console.log(note));
   try {
-    await sampleInto(f, model, schedule, classes, tokenizer);
+    await sampleInto({ ...f, out }, model, schedule, classes, tokenizer, {
+      shard,
+      first: range.start,
+      total,
+    });
   } finally {
     await unlock();
   }
+}
+
+/** Which part of a sharded run this process samples (shard null: the whole run). */
+interface RunPart {
+  shard: Shard | null;
+  /** Index of the first image in the whole run. */
+  first: number;
+  /** Images in the whole run. */
+  total: number;
 }
 
 /** Sample into `f.out` (locked by the caller), resuming saved batches. */
@@ -190,6 +214,7 @@ async function sampleInto(
   schedule: Schedule,
   classes: number[],
   tokenizer: Tokenizer,
+  part: RunPart,
 ): Promise<void> {
   const m = model.manifest;
   const { frames, height, width } = schedule.grid;
@@ -216,10 +241,14 @@ async function sampleInto(
     topK: settings.topK,
     topP: settings.topP,
   };
-  const resume = await parts.load({ ...key }, classes.length, {
-    onMismatch: "refuse",
-    fresh: f.fresh,
-  });
+  const resume = await parts.load(
+    { ...key, first: part.first, total: part.total },
+    classes.length,
+    {
+      onMismatch: "refuse",
+      fresh: f.fresh,
+    },
+  );
   if (resume) {
     console.log(
       `resuming: ${resume.length / parts.cells} of ${classes.length} images were sampled ` +
@@ -234,6 +263,7 @@ async function sampleInto(
     classes,
     ...settings,
     batchSize: f.batch,
+    firstImage: part.first,
     recordEntropy: f.entropy,
     onProgress: (done) => bar.update(done),
     onWarning: (w) => console.warn(`warning: ${w}`),
@@ -258,6 +288,22 @@ async function sampleInto(
   await writeFileAtomic(`${f.out}/samples.png`, png);
   const steps = schedule.steps.length;
   const summary = {
+    format: "parlab-run/1",
+    // What decides the tokens, for `deno task merge` to refuse shards of different runs.
+    run: {
+      model: m.name,
+      sha256: m.sha256,
+      schedule: await sha256Hex(new TextEncoder().encode(key.schedule)),
+      seed: settings.seed,
+      cfg: settings.cfgScale,
+      cfgInterval: settings.cfgInterval,
+      temperature: settings.temperature,
+      topK: settings.topK,
+      topP: settings.topP,
+      images: part.total,
+      grid: schedule.grid,
+    },
+    shard: part.shard ? { ...part.shard, first: part.first, images: classes.length } : null,
     model: m.name,
     backend: model.backend,
     schedule: schedule.name,

@@ -48,3 +48,12 @@ Deno.test("writeFileAtomic writes whole files and leaves no temp files", async (
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Rng.skip jumps to exactly where drawing would have got", () => {
+  for (const [seed, count] of [[0, 0], [1, 1], [7, 1000], [-5, 12345], [2 ** 40, 3]]) {
+    const a = new Rng(seed);
+    a.uniforms(count);
+    const b = new Rng(seed).skip(count);
+    assertEquals(b.uniforms(5), a.uniforms(5));
+  }
+});

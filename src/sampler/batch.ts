@@ -16,6 +16,11 @@ import { SampleOptionsError } from "./settings.ts";
 export interface SampleManyOptions extends Omit<SampleOptions, "uniforms" | "onStep"> {
   /** Images per forward batch (default 8; guidance doubles the rows). */
   batchSize?: number;
+  /**
+   * Index of this call's first image in a larger run (default 0): its uniforms start where the
+   * whole run's stream has that image, so a run split into shards samples the same tokens.
+   */
+  firstImage?: number;
   /** Progress: images finished, images in all. */
   onProgress?: (done: number, total: number) => void;
   /**
@@ -69,7 +74,11 @@ export async function sampleMany(
     images * cells * 12,
     "sample fewer images per call (several runs with different seeds, or shards)",
   );
-  const uniforms = new Rng(options.seed ?? 0).uniforms(images * cells);
+  const first = options.firstImage ?? 0;
+  if (!Number.isSafeInteger(first) || first < 0) {
+    throw new SampleOptionsError(`firstImage: ${first} is not a non-negative integer`);
+  }
+  const uniforms = new Rng(options.seed ?? 0).skip(first * cells).uniforms(images * cells);
   const tokens = new Int32Array(images * cells);
   const batchSize = Math.max(1, options.batchSize ?? 8);
   const batches: SampleResult[] = [];

@@ -10,3 +10,4 @@ export { flagError, HelpRequested, listFlag, numberFlag, parseFlags, runMain } f
 export { ConfigError, isUserError, ManifestError, UsageError } from "./errors.ts";
 export { checkAllocation, formatBytes, MAX_ALLOCATION_BYTES, MAX_GRID_CELLS } from "./limits.ts";
 export { lockFolder, type LockHolder } from "./lock.ts";
+export { resolveShard, type Shard, shardFolder, shardRange } from "./shards.ts";
