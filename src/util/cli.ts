@@ -9,9 +9,16 @@ import { isUserError, UsageError } from "./errors.ts";
 
 /** Thrown by {@link parseFlags} for `--help` / `-h`: the program prints the usage and exits 0. */
 export class HelpRequested extends Error {
-  /** @param usage the usage text to print */
-  constructor(readonly usage: string) {
+  /** The usage text to print. */
+  readonly usage: string;
+
+  /**
+   * A request for the usage text.
+   * @param usage the usage text to print
+   */
+  constructor(usage: string) {
     super(usage);
+    this.usage = usage;
     this.name = "HelpRequested";
   }
 }
