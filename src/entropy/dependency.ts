@@ -18,7 +18,12 @@
  * the coarse variables, which is a lower bound on the fine one (data processing inequality).
  * @module
  */
-import { type AllPairsOptions, allPairsStats } from "./all_pairs.ts";
+import {
+  type AllPairsOptions,
+  allPairsStats,
+  mergePairTables,
+  referenceShard,
+} from "./all_pairs.ts";
 import {
   ESTIMATORS,
   type EstimatorSpec,
@@ -26,7 +31,7 @@ import {
   MI_ESTIMATORS,
   type MiEstimator,
 } from "./estimators.ts";
-import { PairScratch, referenceRow } from "./pairs.ts";
+import { PairScratch, type PairTable, referenceRow } from "./pairs.ts";
 import {
   type ColumnTable,
   EntropyInputError,
@@ -53,6 +58,11 @@ export interface DependencyOptions extends AllPairsOptions {
    * skips those estimators (default 1).
    */
   shuffles?: number;
+  /**
+   * Precomputed shards of the all-pairs statistics ({@link pairwiseShard}, every shard of one
+   * split): joined instead of running the pair engine.
+   */
+  fromShards?: readonly PairwiseShard[];
 }
 
 /** Dependency statistics of every pair of cells. */
@@ -219,8 +229,96 @@ function columnsFor(ts: TokenSet, options: DependencyOptions): ColumnTable {
 }
 
 /**
+ * One shard of the all-pairs statistics: the joint statistics of reference cells
+ * [start, end) with every later cell, on the data and on each shuffled copy. Shards of one split
+ * run anywhere (a cluster array task each) and {@link pairwiseDependency}'s `fromShards` joins
+ * them into exactly the unsharded result.
+ */
+export interface PairwiseShard {
+  /** Which shard of how many. */
+  shard: { index: number; count: number };
+  /** Reference cells [start, end) this shard filled. */
+  references: { start: number; end: number };
+  /** Pair statistics of the data. */
+  stats: PairTable;
+  /** Pair statistics of each shuffled copy (for the shuffle-corrected estimators). */
+  shuffled: PairTable[];
+}
+
+/**
+ * Compute shard `shard.index` of `shard.count` of the all-pairs statistics (reference cells
+ * balanced by pair count). Same options as {@link pairwiseDependency} (they must match across
+ * shards: rows, codeMap, shuffles, shuffleSeed).
+ * @example
+ * const parts = await Promise.all([0, 1, 2].map((index) => pairwiseShard(tokens, { index, count: 3 })));
+ * const dep = await pairwiseDependency(tokens, { fromShards: parts });
+ */
+export async function pairwiseShard(
+  ts: TokenSet,
+  shard: { index: number; count: number },
+  options: DependencyOptions = {},
+): Promise<PairwiseShard> {
+  const table = columnsFor(ts, options);
+  if (!Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.count) {
+    throw new EntropyInputError(
+      `shard: ${shard.index} of ${shard.count} is out of range. Fix: an index in 0..${
+        shard.count - 1
+      }`,
+    );
+  }
+  const references = referenceShard(table.cells, shard);
+  const label = `${options.label ?? "pairs"} (shard ${shard.index + 1}/${shard.count})`;
+  const stats = await allPairsStats(table, { ...options, label, references });
+  const shuffled = [];
+  for (const [r, copy] of shuffledCopies(table, options).entries()) {
+    shuffled.push(
+      await allPairsStats(copy, { ...options, label: `${label} shuffle ${r + 1}`, references }),
+    );
+  }
+  return { shard, references, stats, shuffled };
+}
+
+/** Join the shards of one split, checking that they cover every reference once. */
+function joinShards(shards: readonly PairwiseShard[], table: ColumnTable) {
+  const count = shards[0]?.shard.count;
+  const seen = new Set(shards.map((s) => s.shard.index));
+  if (!count || shards.some((s) => s.shard.count !== count) || seen.size !== count) {
+    const missing = Array.from({ length: count ?? 0 }, (_, i) => i).filter((i) => !seen.has(i));
+    throw new EntropyInputError(
+      `fromShards: ${
+        missing.length ? `shards ${missing.join(", ")} of ${count} are missing` : "shards of " +
+          "different splits or repeated shards"
+      }. Fix: pass every shard of one split exactly once`,
+    );
+  }
+  for (const s of shards) {
+    if (s.stats.cells !== table.cells || s.stats.rows !== table.rows) {
+      throw new EntropyInputError(
+        `fromShards: shard ${s.shard.index} was computed on ${s.stats.rows} grids of ${s.stats.cells} ` +
+          `cells, this token set has ${table.rows} of ${table.cells}. Fix: use the same token set ` +
+          "and options (rows, codeMap)",
+      );
+    }
+  }
+  const copies = shards[0].shuffled.length;
+  if (shards.some((s) => s.shuffled.length !== copies)) {
+    throw new EntropyInputError(
+      "fromShards: shards with different shuffle counts. Fix: the same shuffles on every shard",
+    );
+  }
+  return {
+    stats: mergePairTables(shards.map((s) => s.stats)),
+    shuffled: Array.from(
+      { length: copies },
+      (_, r) => mergePairTables(shards.map((s) => s.shuffled[r])),
+    ),
+  };
+}
+
+/**
  * Mutual information and entropies of all pairs of cells (C(C−1)/2 pairs; 165,600 on 24 x 24).
- * Runs the pair engine once on the data and once per shuffle on the shuffled columns.
+ * Runs the pair engine once on the data and once per shuffle on the shuffled columns, or joins
+ * precomputed shards (`fromShards`, from {@link pairwiseShard}).
  * @example
  * const dep = await pairwiseDependency(tokens, { progress: true });
  * const h = conditionalEntropyRow(dep, 300, "shuffle"); // H(X_j | X_300) for every j
@@ -231,13 +329,20 @@ export async function pairwiseDependency(
 ): Promise<PairwiseDependency> {
   const table = columnsFor(ts, options);
   const label = options.label ?? "pairs";
-  const stats = await allPairsStats(table, { ...options, label });
-  const copies = shuffledCopies(table, options);
-  const shuffledStats = [];
-  for (const [r, copy] of copies.entries()) {
-    shuffledStats.push(
-      await allPairsStats(copy, { ...options, label: `${label} (shuffle ${r + 1})` }),
-    );
+  let stats: PairTable;
+  const shuffledStats: PairTable[] = [];
+  const copies = options.fromShards ? [] : shuffledCopies(table, options);
+  if (options.fromShards) {
+    const joined = joinShards(options.fromShards, table);
+    stats = joined.stats;
+    shuffledStats.push(...joined.shuffled);
+  } else {
+    stats = await allPairsStats(table, { ...options, label });
+    for (const [r, copy] of copies.entries()) {
+      shuffledStats.push(
+        await allPairsStats(copy, { ...options, label: `${label} (shuffle ${r + 1})` }),
+      );
+    }
   }
   const c = table.cells;
   const n = table.rows;
@@ -246,7 +351,7 @@ export async function pairwiseDependency(
     sumNLogN: stats.sumNLogN[i * c + i],
     support: stats.support[i * c + i],
   }));
-  const est = estimation(marginals, n, copies.length);
+  const est = estimation(marginals, n, shuffledStats.length);
   const rowOf = (t: typeof stats, i: number): JointRow => ({
     sumNLogN: t.sumNLogN.subarray(i * c, (i + 1) * c),
     support: t.support.subarray(i * c, (i + 1) * c),

@@ -47,6 +47,8 @@ export {
   mutualInformationRow,
   type PairwiseDependency,
   pairwiseDependency,
+  type PairwiseShard,
+  pairwiseShard,
   type ReferenceDependencies,
   type ReferenceDependency,
   referenceDependency,

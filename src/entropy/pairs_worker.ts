@@ -13,8 +13,10 @@ export interface AllPairsJob {
   alphabet: number;
   sumNLogN: SharedArrayBuffer;
   support: SharedArrayBuffer;
-  /** Int32 [next reference, finished pairs]. */
+  /** Int32 [next reference, finished pairs]; the next reference starts at the range's start. */
   counter: SharedArrayBuffer;
+  /** End (exclusive) of the reference cells to fill. */
+  end: number;
 }
 
 // deno-lint-ignore no-explicit-any
@@ -33,7 +35,7 @@ scope.onmessage = (e: MessageEvent<AllPairsJob>) => {
   const scratch = new PairScratch(table);
   for (;;) {
     const ref = Atomics.add(counter, 0, 1);
-    if (ref >= job.cells) break;
+    if (ref >= job.end) break;
     fillReference(scratch, ref, ref + 1, job.cells, sum, support);
     Atomics.add(counter, 1, job.cells - 1 - ref);
   }
