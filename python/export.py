@@ -23,7 +23,7 @@ from typing import Dict, List, Optional
 import torch
 import torch.nn as nn
 
-from .manifest import build_manifest, write_json_atomic
+from .manifest import build_manifest, external_locations, write_json_atomic
 from .model import GPT
 
 
@@ -57,8 +57,33 @@ def round_to_fp16(model: GPT) -> GPT:
     return model
 
 
-def export_onnx(model: GPT, path: str, dtype: str = "float32", opset: int = 17) -> str:
-    """Write ``model`` as a step graph to ``path``. Returns the path."""
+def gather_external_data(path: str, force: bool = False) -> None:
+    """Keep a graph's external weights in ONE file, ``<graph>.onnx.data``, beside it.
+
+    Over 2 GB torch.onnx.export writes one file per tensor, named after the tensor
+    (``model.layers.0.attention.wqkv.weight``, ...), so two models exported into one folder would
+    overwrite each other's weights. This gathers them (and deletes the per-tensor files); a graph
+    without external data is left alone unless ``force`` (then its weights move out too: for
+    testing loaders on small models). Holds the weights in memory once.
+    """
+    import onnx
+
+    folder = os.path.dirname(os.path.abspath(path))
+    g = onnx.load(path, load_external_data=False)
+    old = set(external_locations(g))  # initializers and Constant attributes alike
+    if not old and not force:
+        return
+    onnx.load_external_data_for_model(g, folder)
+    data = os.path.basename(path) + ".data"
+    for name in old | {data}:  # onnx appends to an existing data file: start from none
+        if os.path.exists(os.path.join(folder, name)):
+            os.remove(os.path.join(folder, name))
+    onnx.save_model(g, path, save_as_external_data=True, all_tensors_to_one_file=True, location=data)
+
+
+def export_onnx(model: GPT, path: str, dtype: str = "float32", opset: int = 17, external_data: bool = False) -> str:
+    """Write ``model`` as a step graph to ``path``. Returns the path. Weights go to one
+    ``<path>.data`` file beside it when the graph exceeds 2 GB, or always with ``external_data``."""
     if dtype not in ("float32", "float16"):
         raise ValueError(f'dtype must be "float32" or "float16", got {dtype!r}')
     cfg = model.config
@@ -101,6 +126,7 @@ def export_onnx(model: GPT, path: str, dtype: str = "float32", opset: int = 17) 
         )
     compact_names(tmp)
     os.replace(tmp, path)
+    gather_external_data(path, force=external_data)
     return path
 
 
@@ -146,11 +172,12 @@ def export_with_manifest(
     sampling: Optional[Dict] = None,
     codebook: Optional[str] = None,
     provenance: Optional[Dict] = None,
+    external_data: bool = False,
 ) -> Dict:
     """Export ``<out_dir>/<name>.onnx`` and write ``<out_dir>/<name>.json``; returns the manifest."""
     onnx_path = os.path.join(out_dir, f"{name}.onnx")
     t0 = time.time()
-    export_onnx(model, onnx_path, dtype=dtype)
+    export_onnx(model, onnx_path, dtype=dtype, external_data=external_data)
     prov = dict(provenance or {})
     prov.setdefault("torch", torch.__version__)
     prov.setdefault("modelConfig", model.config.to_dict())
@@ -186,6 +213,9 @@ def main(argv=None) -> int:
     p.add_argument("--cfg-scale", type=float, default=1.5)
     p.add_argument("--codebook", help="tokenizer codebook path, relative to --out")
     args = p.parse_args(argv)
+    if not args.cfg_scale >= 1:
+        print(f"export: --cfg-scale {args.cfg_scale} is below 1: guidance needs a scale >= 1 (1 = none)", file=sys.stderr)
+        return 1
     try:
         ck = torch.load(args.checkpoint, map_location="cpu")
     except Exception as e:  # noqa: BLE001

@@ -20,6 +20,51 @@ def sha256_file(path: str) -> str:
     return h.hexdigest()
 
 
+def external_locations(model) -> List[str]:
+    """External data files an ``onnx.ModelProto`` references, in graph order: initializers and
+    tensors inside node attributes (torch writes large ``Constant`` values out too), subgraphs included."""
+    import onnx
+
+    out: List[str] = []
+
+    def tensor(t) -> None:
+        if t.data_location == onnx.TensorProto.EXTERNAL:
+            loc = next(e.value for e in t.external_data if e.key == "location")
+            if loc not in out:
+                out.append(loc)
+
+    def graph(g) -> None:
+        for t in g.initializer:
+            tensor(t)
+        for node in g.node:
+            for a in node.attribute:
+                if a.HasField("t"):
+                    tensor(a.t)
+                for t in a.tensors:
+                    tensor(t)
+                if a.HasField("g"):
+                    graph(a.g)
+                for sub in a.graphs:
+                    graph(sub)
+
+    graph(model.graph)
+    return out
+
+
+def graph_files(onnx_path: str) -> List[str]:
+    """The .onnx file and every external data file it references, as paths relative to its folder
+    (graph order). Reads only the graph's structure, not the weights."""
+    import onnx
+
+    return [os.path.basename(onnx_path)] + external_locations(onnx.load(onnx_path, load_external_data=False))
+
+
+def file_entries(folder: str, names: List[str]) -> List[Dict]:
+    """``[{"path", "bytes", "sha256"}]`` for files in ``folder`` (paths relative to it)."""
+    return [{"path": n, "bytes": os.path.getsize(os.path.join(folder, n)), "sha256": sha256_file(os.path.join(folder, n))}
+            for n in names]
+
+
 def write_json_atomic(path: str, obj: Any, indent: Optional[int] = 1) -> None:
     """Write JSON to a temp file in the same folder, then rename over the target."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -62,6 +107,8 @@ def build_manifest(
         "name": name,
         "onnx": os.path.basename(onnx_path),
         "sha256": sha256_file(onnx_path),
+        # every file the graph needs: the .onnx, then its external data file (graphs over 2 GB)
+        "files": file_entries(os.path.dirname(os.path.abspath(onnx_path)), graph_files(onnx_path)),
         "dtype": dtype,
         "vocabSize": cfg.vocab_size,
         "numClasses": cfg.num_classes,

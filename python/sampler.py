@@ -9,15 +9,24 @@ margin is below 1e-4.
 Per step s of the schedule (slots from ``schedule.step_slots``):
 
 1. Inputs. Rows are the images' conditional rows (class c -> id V + c) followed, when guidance
-   is on (cfgScale != 1), by as many unconditional rows (null class, id V + C); row b + Bc shares
+   is on (cfgScale > 1), by as many unconditional rows (null class, id V + C); row b + Bc shares
    the tokens of row b. Slot i of step s holds: s == 0: the class id; a cell slot: the token
    sampled for that cell; transition slot k: id V + C + k. position_ids: the cell, -1 for class
    and transition slots. attention_mask [B, 1, T, P + T]: every past slot true; among this
    step's slots all true if the step's attention is "full", else j <= i. P = slots fed so far.
-2. Logits for slot i (i < |S_s|) predict cell S_s[i]. With guidance active at step s
-   (cfgScale != 1 and (cfgInterval is None or s < cfgInterval)):
+2. Logits for slot i (i < |S_s|) predict cell S_s[i]. With guidance active at step s:
    l = u + cfgScale * (c - u), computed in float64 from the float32 logits c (cond row) and
-   u (uncond row); otherwise l = c (float64).
+   u (uncond row); otherwise l = c (float64). cfgScale must be >= 1 (the official sampler
+   guides only above 1; a scale below 1 is refused). Guidance is active when cfgScale > 1 and
+   the interval rule allows it (``guidance_active``):
+   - rule "steps" (parlab's default): cfgInterval is None or s < cfgInterval.
+   - rule "official" (PAR's / LlamaGen's ``generate``): the steps form three phases: the prefill
+     (step 0), the sequential phase (the following one-cell steps) and the parallel phase (from
+     the first later step with more than one cell). i = cells sampled earlier in the step's own
+     phase. The prefill is always guided; a later step is unguided iff cfgInterval is not None
+     and cfgInterval > -1 and i > cfgInterval. (The official "guidance off" flag is reset when
+     the parallel phase begins, and it counts tokens, not steps: on PAR-4x, cfgInterval 1
+     guides steps 0, 1, 2 and the first parallel step, whose i = 0, and nothing else.)
 3. Probabilities (float64): z = l / temperature; e_v = exp(z_v - max(z)); p_v = e_v / S where
    S = e_0 + e_1 + ... + e_{V-1} summed sequentially in ascending id order.
 4. top-k (topK > 0 and topK < V): keep the topK ids with the largest p, ties broken by the
@@ -43,17 +52,60 @@ import torch
 from .schedule import Schedule, cell_count, step_slots
 
 
+CFG_RULES = ("steps", "official")
+
+
 @dataclass
 class Sampling:
+    """Sampling settings. ``cfg_rule`` picks how ``cfg_interval`` is read (module docstring, step 2)."""
+
     cfg_scale: float = 1.5
-    cfg_interval: Optional[int] = None
+    cfg_interval: Optional[float] = None
     temperature: float = 1.0
     top_k: int = 0
     top_p: float = 1.0
+    cfg_rule: str = "steps"
+
+    def __post_init__(self) -> None:
+        if not self.cfg_scale >= 1.0:
+            raise ValueError(
+                f"cfgScale {self.cfg_scale} is below 1: guidance (classifier-free) is defined for scales >= 1,"
+                " as in the official PAR/LlamaGen sampler, which guides only above 1."
+                " Fix: use 1 for no guidance, or a scale above 1 (PAR's defaults are 1.345-1.5)"
+            )
+        if self.cfg_rule not in CFG_RULES:
+            raise ValueError(f'cfgIntervalRule must be one of {", ".join(CFG_RULES)}, got {self.cfg_rule!r}')
+
+    @property
+    def guided(self) -> bool:
+        """Whether unconditional rows are fed at all (the scale is above 1)."""
+        return self.cfg_scale > 1.0
 
     @staticmethod
     def from_manifest(d: Dict) -> "Sampling":
-        return Sampling(d["cfgScale"], d.get("cfgInterval"), d["temperature"], d["topK"], d["topP"])
+        return Sampling(d["cfgScale"], d.get("cfgInterval"), d["temperature"], d["topK"], d["topP"],
+                        d.get("cfgIntervalRule", "steps"))
+
+
+def guidance_active(schedule: Schedule, sampling: Sampling) -> List[bool]:
+    """Per step of ``schedule``: is guidance applied (module docstring, step 2)?"""
+    steps = schedule["steps"]
+    if not sampling.guided:
+        return [False] * len(steps)
+    interval = sampling.cfg_interval
+    if sampling.cfg_rule == "steps":
+        return [interval is None or s < interval for s in range(len(steps))]
+    out, i, parallel = [], 0, False
+    for s, step in enumerate(steps):
+        if s == 0:
+            out.append(True)  # the prefill: always guided
+            continue
+        if not parallel and len(step["cells"]) > 1:
+            parallel, i = True, 0  # a new phase: the official flag starts True again
+        out.append(not (interval is not None and interval > -1 and i > interval))
+        i += len(step["cells"])
+    # the official flag, once off, stays off within a phase: i only grows, so the test above is monotone
+    return out
 
 
 def pick_token(logits: np.ndarray, u: float, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0) -> int:
@@ -156,7 +208,8 @@ def sample(
     ``margins`` [Bc, cells] float64, if given, receives each draw's margin (see pick_token_with_margin).
     """
     bc = len(classes)
-    cfg_on = sampling.cfg_scale != 1.0
+    cfg_on = sampling.guided
+    active = guidance_active(schedule, sampling)
     rows = list(classes) + ([num_classes] * bc if cfg_on else [])
     n_cells = cell_count(schedule["grid"])
     if uniforms.shape != (bc, n_cells):
@@ -170,7 +223,7 @@ def sample(
         ids, pos, mask = step_inputs(all_slots[s], step["attention"], tokens, rows, vocab, num_classes, past)
         logits = step_fn(ids, pos, mask)
         past += ids.shape[1]
-        guided = cfg_on and (sampling.cfg_interval is None or s < sampling.cfg_interval)
+        guided = active[s]
         for i, cell in enumerate(step["cells"]):
             for b in range(bc):
                 c = logits[b, i].astype(np.float64)

@@ -14,3 +14,10 @@ export { clusterCodebook } from "./clusters.ts";
 export type { CodebookClusterOptions, CodebookClusters } from "./clusters.ts";
 export { psnrOf } from "./quality.ts";
 export type { PsnrResult } from "./quality.ts";
+export {
+  parseVqManifest,
+  type VqLoadOptions,
+  type VqManifest,
+  VqManifestSchema,
+  VqTokenizer,
+} from "./vq.ts";

@@ -1,0 +1,106 @@
+/**
+ * The VQ tokenizer (LlamaGen's VQModel exported by python/vq) against PyTorch: the committed
+ * small same-architecture tokenizer's golden codes and pixels (written by python/vq/golden.py)
+ * must come out of onnxruntime-node the same; uint8 pictures round-trip through the Tokenizer
+ * interface, clips frame by frame; bad inputs name the fix.
+ */
+import { assert, assertEquals } from "./assert.ts";
+import { loadNpyFile } from "../src/io/npy.ts";
+import { parseVqManifest, VqTokenizer } from "../src/tokenizer/vq.ts";
+
+const dir = new URL("../fixtures/tokenizers/", import.meta.url);
+const MANIFEST = new URL("vq-tiny16.tokenizer.json", dir);
+const golden = new URL("vq-tiny16.golden/", dir);
+const index = JSON.parse(await Deno.readTextFile(new URL("index.json", golden)));
+
+Deno.test("VQ tokenizer: decode gives PyTorch's pixels, encode PyTorch's codes", async () => {
+  const vq = await VqTokenizer.load(MANIFEST, { threads: 1 });
+  try {
+    assertEquals([vq.vocabSize, vq.downsample], [1024, 16]);
+    const codes = await loadNpyFile(new URL(index.decode.codes, golden));
+    const want = await loadNpyFile(new URL(index.decode.pixels, golden));
+    const [n, rows, cols] = index.decode.shape;
+    const got = await vq.decodePixels(
+      Array.from(codes.data as ArrayLike<number | bigint>, Number),
+      n,
+      rows,
+      cols,
+    );
+    assertEquals(got.length, want.data.length);
+    let maxAbs = 0;
+    for (let i = 0; i < got.length; i++) {
+      maxAbs = Math.max(maxAbs, Math.abs(got[i] - Number((want.data as Float32Array)[i])));
+    }
+    assert(maxAbs <= index.tolerance, `decode max abs error ${maxAbs} > ${index.tolerance}`);
+
+    const pixels = await loadNpyFile(new URL(index.encode.pixels, golden));
+    const [en, eh, ew] = index.encode.shape;
+    const wantCodes = await loadNpyFile(new URL(index.encode.codes, golden));
+    const gotCodes = await vq.encodePixels(
+      Float32Array.from(pixels.data as Float32Array),
+      en,
+      eh,
+      ew,
+    );
+    assertEquals(
+      Array.from(gotCodes),
+      Array.from(wantCodes.data as ArrayLike<number | bigint>, Number),
+      "codes equal PyTorch's argmin",
+    );
+  } finally {
+    await vq.dispose();
+  }
+});
+
+Deno.test("VQ tokenizer: uint8 pictures and clips through the Tokenizer interface", async () => {
+  const vq = await VqTokenizer.load(MANIFEST, { threads: 1, batchSize: 2 });
+  try {
+    const tokens = Uint16Array.from({ length: 3 * 2 * 2 * 3 }, (_, i) => (i * 97) % 1024);
+    const clip = await vq.decode({ n: 2, frames: 3, height: 2, width: 3, tokens });
+    assertEquals([clip.n, clip.frames, clip.height, clip.width], [2, 3, 32, 48]);
+    const frames = await vq.decode({ n: 6, height: 2, width: 3, tokens });
+    assertEquals(clip.data, frames.data, "a clip decodes as its frames");
+    const back = await vq.encode(clip);
+    assertEquals([back.n, back.frames, back.height, back.width], [2, 3, 2, 3]);
+    const again = await vq.encode(frames);
+    assertEquals(back.tokens, again.tokens);
+    const err = await vq.encode({ n: 1, height: 30, width: 32, data: new Uint8Array(30 * 32 * 3) })
+      .then(() => null, (e) => e as Error);
+    assert(err?.name === "ManifestError" && err.message.includes("Fix: resize"), String(err));
+    const bad = await vq.decode({ n: 1, height: 1, width: 1, tokens: [1024] }).then(
+      () => null,
+      (e) => e as Error,
+    );
+    assert(bad?.message.includes("not in [0, 1024)"), String(bad));
+  } finally {
+    await vq.dispose();
+  }
+});
+
+Deno.test("VQ tokenizer manifest: wrong format, missing graphs and hashes name the field", async () => {
+  const json = JSON.parse(await Deno.readTextFile(MANIFEST));
+  const bad = (edit: (j: Record<string, unknown>) => void) => {
+    const j = structuredClone(json);
+    edit(j);
+    try {
+      parseVqManifest(j, "t.json");
+      return "";
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  assert(bad((j) => (j.format = "parlab-model/1")).includes('"format"'));
+  assert(bad((j) => (j.codebookSize = 100000)).includes("codebookSize"));
+  assert(bad((j) => (j.files = (j.files as unknown[]).slice(0, 1))).includes("files"));
+  const dirCopy = await Deno.makeTempDir();
+  try {
+    for (const f of json.files) await Deno.copyFile(new URL(f.path, dir), `${dirCopy}/${f.path}`);
+    const wrong = structuredClone(json);
+    wrong.files[1].sha256 = "0".repeat(64);
+    await Deno.writeTextFile(`${dirCopy}/t.json`, JSON.stringify(wrong));
+    const err = await VqTokenizer.load(`${dirCopy}/t.json`).then(() => null, (e) => e as Error);
+    assert(err?.name === "ManifestError" && err.message.includes("sha256"), String(err));
+  } finally {
+    await Deno.remove(dirCopy, { recursive: true });
+  }
+});
