@@ -50,7 +50,7 @@ import { programTokenizer } from "./_tokenizer.ts";
 
 const USAGE =
   "Usage: deno task sample --model M.json [--schedule par4|file.json] [--classes 0,3|all] " +
-  "[--count N] [--cfg S] [--cfg-interval K] [--temperature T] [--top-k K] [--top-p P] [--seed N] " +
+  "[--count N] [--cfg S] [--cfg-interval K] [--cfg-interval-rule steps|official] [--temperature T] [--top-k K] [--top-p P] [--seed N] " +
   `[--batch B] [--threads N] [--backend ${BACKEND_CHOICES}] [--codebook C.npy.gz] [--entropy] ` +
   "[--out DIR] [--fresh] [--shard i/N|auto/N]";
 
@@ -61,6 +61,7 @@ const Flags = z.object({
   count: numberFlag().pipe(z.number().int().positive()).default(1),
   cfg: numberFlag().pipe(z.number().min(0)).optional(),
   cfgInterval: numberFlag().pipe(z.number().int().min(0)).optional(),
+  cfgIntervalRule: z.enum(["steps", "official"]).optional(),
   temperature: numberFlag().pipe(z.number().positive()).optional(),
   topK: numberFlag().pipe(z.number().int().min(0)).optional(),
   topP: numberFlag().pipe(z.number().gt(0).max(1)).optional(),
@@ -151,6 +152,7 @@ interface RunKey {
   seed: number;
   cfg: number;
   cfgInterval: number | null;
+  cfgIntervalRule: "steps" | "official";
   temperature: number;
   topK: number;
   topP: number;
@@ -224,6 +226,7 @@ async function sampleInto(
     effectiveSettings(m, {
       cfgScale: f.cfg,
       cfgInterval: f.cfgInterval,
+      cfgIntervalRule: f.cfgIntervalRule,
       temperature: f.temperature,
       topK: f.topK,
       topP: f.topP,
@@ -237,6 +240,7 @@ async function sampleInto(
     seed: settings.seed,
     cfg: settings.cfgScale,
     cfgInterval: settings.cfgInterval,
+    cfgIntervalRule: settings.cfgIntervalRule,
     temperature: settings.temperature,
     topK: settings.topK,
     topP: settings.topP,
@@ -297,6 +301,7 @@ async function sampleInto(
       seed: settings.seed,
       cfg: settings.cfgScale,
       cfgInterval: settings.cfgInterval,
+      cfgIntervalRule: settings.cfgIntervalRule,
       temperature: settings.temperature,
       topK: settings.topK,
       topP: settings.topP,
@@ -314,6 +319,7 @@ async function sampleInto(
     settings: {
       cfg: settings.cfgScale,
       cfgInterval: settings.cfgInterval,
+      cfgIntervalRule: settings.cfgIntervalRule,
       temperature: settings.temperature,
       topK: settings.topK,
       topP: settings.topP,

@@ -42,7 +42,8 @@ Deno.test("sample CLI: an interrupted run resumes to the tokens of an uninterrup
     let exited = false;
     const status = child.status.then((s) => (exited = true, s));
     const deadline = Date.now() + 120_000;
-    while (!(await exists(`${dir}/cut/parts/0.npy`))) {
+    // The batch record is written after the batch: once it exists, batch 0 is resumable.
+    while (!(await exists(`${dir}/cut/parts/0.json`))) {
       if (exited || Date.now() > deadline) {
         throw new Error(`the run ${exited ? "ended" : "took 2 minutes"} before saving a batch`);
       }

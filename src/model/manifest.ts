@@ -15,6 +15,8 @@ export const ModelManifestSchema = z.object({
   name: z.string().min(1),
   onnx: z.string().min(1),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits"),
+  /** Size of the `.onnx` in bytes; checked when present. */
+  bytes: z.number().int().positive().optional(),
   dtype: z.enum(["float32", "float16"]),
   vocabSize: z.number().int().positive(),
   numClasses: z.number().int().positive(),
@@ -33,9 +35,25 @@ export const ModelManifestSchema = z.object({
     temperature: z.number().positive().default(1),
     topK: z.number().int().min(0).default(0),
     topP: z.number().gt(0).max(1).default(1),
-  }).default({ cfgScale: 1, cfgInterval: null, temperature: 1, topK: 0, topP: 1 }),
-  tokenizer: z.object({ kind: z.string(), codebook: z.string().optional() }).passthrough()
-    .nullable().optional(),
+    /** How cfgInterval is read: parlab's steps, or the official sampler's token counts. */
+    cfgIntervalRule: z.enum(["steps", "official"]).default("steps"),
+  }).default({
+    cfgScale: 1,
+    cfgInterval: null,
+    temperature: 1,
+    topK: 0,
+    topP: 1,
+    cfgIntervalRule: "steps",
+  }),
+  tokenizer: z.object({
+    kind: z.string(),
+    /** The patch k-means codebook, relative to the manifest. */
+    codebook: z.string().min(1).optional(),
+    /** The codebook's sha256; checked when present. */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits").optional(),
+    /** The codebook's size in bytes; checked when present. */
+    bytes: z.number().int().positive().optional(),
+  }).passthrough().nullable().optional(),
   provenance: z.record(z.string(), z.unknown()).optional(),
 }).passthrough();
 

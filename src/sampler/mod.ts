@@ -15,3 +15,31 @@ export {
 export { effectiveSettings, SampleOptionsError, type SamplingSettings } from "./settings.ts";
 export { type KeyMismatch, ResumeStore } from "./resume_store.ts";
 export { sampleMany, type SampleManyOptions, type SampleManyResult } from "./batch.ts";
+export {
+  type DraftInit,
+  type JacobiIteration,
+  type JacobiOptions,
+  type JacobiResult,
+  sampleJacobi,
+} from "./jacobi.ts";
+export {
+  sampleZipAR,
+  type ZipAROptions,
+  type ZipARResult,
+  type ZipARSlot,
+  type ZipARSlotKind,
+  type ZipARStep,
+} from "./zipar.ts";
+export {
+  acceptDraft,
+  DistributionTable,
+  drawFromTable,
+  drawResidual,
+  type Proposal,
+} from "./speculative.ts";
+export {
+  type FunctionModel,
+  functionModel,
+  type FunctionModelOptions,
+  type FunctionQuery,
+} from "./function_model.ts";

@@ -12,7 +12,7 @@ import { TokenDrawer } from "./distribution.ts";
 import { buildStepInputs, type RowClass } from "./layout.ts";
 import { checkFiniteLogits, checkSchedule, checkUniforms } from "./checks.ts";
 import { checkPairing } from "./pairing.ts";
-import { effectiveSettings, SampleOptionsError } from "./settings.ts";
+import { effectiveSettings, guidedSteps, SampleOptionsError } from "./settings.ts";
 
 /** Options of {@link sample}. Unset sampling settings take the model manifest's defaults. */
 export interface SampleOptions {
@@ -24,6 +24,8 @@ export interface SampleOptions {
   cfgScale?: number;
   /** Steps with guidance; later steps use the conditional logits alone. null: every step. */
   cfgInterval?: number | null;
+  /** How cfgInterval is read: `steps` (default) or `official` (see `guidedSteps`). */
+  cfgIntervalRule?: "steps" | "official";
   /** Softmax temperature. */
   temperature?: number;
   /** Top-k filter, 0 = off. */
@@ -123,7 +125,9 @@ export async function sample(model: ARModel, options: SampleOptions): Promise<Sa
   } else {
     uniforms = new Rng(o.seed).uniforms(images * cells);
   }
-  const guided = o.cfgScale !== 1;
+  // The official sampler feeds unconditional rows only when guiding (scale above 1).
+  const guided = o.cfgScale > 1;
+  const guidance = guidedSteps(schedule.steps, o);
   const rowClasses: RowClass[] = guided
     ? [...o.classes, ...o.classes.map(() => null)]
     : [...o.classes];
@@ -155,7 +159,7 @@ export async function sample(model: ARModel, options: SampleOptions): Promise<Sa
     modelSeconds += out.modelSeconds;
     const T = slots.length;
     checkFiniteLogits(m, out.logits, s, T, V);
-    const useGuidance = guided && (o.cfgInterval === null || s < o.cfgInterval);
+    const useGuidance = guidance[s];
     const entropy = options.recordEntropy
       ? new Float64Array(images * step.cells.length)
       : undefined;

@@ -21,6 +21,11 @@ export interface SamplingSettings {
   topP: number;
   /** Seed of the uniform numbers. */
   seed: number;
+  /**
+   * How `cfgInterval` is read: `steps` (parlab's: guide steps s < cfgInterval) or `official`
+   * (PAR's and LlamaGen's `generate`: see {@link guidedSteps}).
+   */
+  cfgIntervalRule: "steps" | "official";
 }
 
 /**
@@ -51,6 +56,7 @@ const SettingsSchema = z.object({
   topK: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   topP: z.number().gt(0).max(1),
   seed: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
+  cfgIntervalRule: z.enum(["steps", "official"]),
 });
 
 /** A sampling option that cannot be used, naming the option and the fix. */
@@ -84,6 +90,8 @@ export function effectiveSettings(
     topK: options.topK ?? d.topK,
     topP: options.topP ?? d.topP,
     seed: options.seed ?? 0,
+    cfgIntervalRule: options.cfgIntervalRule ??
+      (d as { cfgIntervalRule?: "steps" | "official" }).cfgIntervalRule ?? "steps",
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -93,4 +101,39 @@ export function effectiveSettings(
     throw new SampleOptionsError(`${field}: ${JSON.stringify(got)}: ${issue.message}`);
   }
   return parsed.data;
+}
+
+/**
+ * Per step of a schedule: is guidance applied? None when the scale is 1. Under the `steps` rule,
+ * steps s < cfgInterval (all when null). Under the `official` rule (PAR's / LlamaGen's
+ * `generate`), the steps form three phases: the prefill (step 0), the sequential phase (the
+ * one-cell steps after it) and the parallel phase (from the first later step with more than one
+ * cell); i counts the cells sampled earlier in the step's own phase. The prefill is always
+ * guided; a later step is not when cfgInterval is set and i > cfgInterval. (The official flag
+ * counts tokens, not steps, and is reset when the parallel phase begins: on PAR-4x, cfgInterval 1
+ * guides steps 0, 1, 2 and 4.) Checked against python/sampler.py's reimplementation.
+ * @example
+ * guidedSteps(par4.steps, { cfgScale: 1.5, cfgInterval: 1, cfgIntervalRule: "official" });
+ */
+export function guidedSteps(
+  steps: readonly { cells: readonly number[] }[],
+  settings: Pick<SamplingSettings, "cfgScale" | "cfgInterval" | "cfgIntervalRule">,
+): boolean[] {
+  if (!(settings.cfgScale > 1)) return steps.map(() => false);
+  const interval = settings.cfgInterval;
+  if (settings.cfgIntervalRule === "steps") {
+    return steps.map((_, s) => interval === null || s < interval);
+  }
+  let i = 0;
+  let parallel = false;
+  return steps.map((step, s) => {
+    if (s === 0) return true; // the prefill
+    if (!parallel && step.cells.length > 1) {
+      parallel = true; // a new phase: the official flag starts on again
+      i = 0;
+    }
+    const on = !(interval !== null && i > interval);
+    i += step.cells.length;
+    return on;
+  });
 }
