@@ -26,12 +26,24 @@ export function isGzip(bytes: Uint8Array): boolean {
 }
 
 /**
- * Decompress gzip bytes; throws an Error that says the data is not valid gzip.
+ * Decompress gzip bytes; throws an Error that says the data is not valid gzip, or that it would
+ * decompress to more than `maxBytes` (default 4 GiB; read from the gzip trailer before any
+ * memory is taken, so a small file cannot ask for gigabytes unnoticed).
  * @example
  * gunzip(gzip(bytes)); // equals bytes
  */
-export function gunzip(data: Uint8Array): Uint8Array {
+export function gunzip(data: Uint8Array, maxBytes: number = 4 * 2 ** 30): Uint8Array {
   if (!isGzip(data)) throw new Error("not gzip data (missing 1f 8b magic bytes)");
+  if (data.length >= 18) {
+    // ISIZE: the uncompressed size mod 2^32, little-endian, in the last 4 bytes.
+    const n = data.length;
+    const size = (data[n - 4] | (data[n - 3] << 8) | (data[n - 2] << 16)) + data[n - 1] * 2 ** 24;
+    if (size > maxBytes) {
+      throw new Error(
+        `gzip data would decompress to ${size} bytes, more than the limit of ${maxBytes}`,
+      );
+    }
+  }
   try {
     return gunzipSync(data);
   } catch (err) {

@@ -8,6 +8,7 @@ export {
   encodeNpy,
   loadNpyFile,
   NPY_DTYPES,
+  parseNpyFile,
   readNpy,
   saveNpyFile,
   shapeSize,
@@ -15,5 +16,13 @@ export {
 } from "./npy.ts";
 export type { NpyArray, NpyArrayTypes, NpyData, NpyDtype } from "./npy.ts";
 export { gunzip, gzip, GZIP_LEVEL, isGzip } from "./gzip.ts";
-export { readBytes, readText, toUrl } from "./read.ts";
-export { encodeHex, sha256Hex, sha256Mismatch } from "./hash.ts";
+export {
+  DEFAULT_MAX_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  readBytes,
+  type ReadOptions,
+  readText,
+  toUrl,
+  unescapePath,
+} from "./read.ts";
+export { encodeHex, sha256Hex, sha256Mismatch, sha256MismatchOf, Sha256Stream } from "./hash.ts";

@@ -9,7 +9,8 @@
  */
 import { gunzip, gzip, isGzip } from "./gzip.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
-import { readBytes } from "./read.ts";
+import { readBytes, type ReadOptions } from "./read.ts";
+import { ManifestError } from "../util/errors.ts";
 
 /** Element types this module reads and writes, named as in NumPy. */
 export type NpyDtype =
@@ -239,17 +240,33 @@ function pathText(path: string | URL): string {
 
 /**
  * Read a `.npy` or `.npy.gz` file (gzip chosen by the `.gz` extension) from a path, a file: URL
- * or an http(s): URL. Errors name the file.
+ * or an http(s): URL, within `options`' limits (see `readBytes`). Errors are
+ * {@link ManifestError}s naming the file.
  * @example
  * const codebook = await loadNpyFile(new URL("../../fixtures/emoji/codebook.npy.gz", import.meta.url));
  */
-export async function loadNpyFile(path: string | URL): Promise<NpyArray> {
+export async function loadNpyFile(
+  path: string | URL,
+  options: ReadOptions = {},
+): Promise<NpyArray> {
   const name = pathText(path);
-  const bytes = await readBytes(path);
+  const bytes = await readBytes(path, options);
+  return parseNpyFile(bytes, name, options.maxBytes);
+}
+
+/**
+ * Parse the bytes of a `.npy` or `.npy.gz` file named `name` (gzip chosen by the `.gz` extension
+ * or the magic bytes); a bad file is a {@link ManifestError} naming it. `maxBytes` bounds the
+ * decompressed size.
+ */
+export function parseNpyFile(bytes: Uint8Array, name: string, maxBytes?: number): NpyArray {
   try {
-    return readNpy(name.endsWith(".gz") ? gunzip(bytes) : bytes);
+    return readNpy(name.endsWith(".gz") || isGzip(bytes) ? gunzip(bytes, maxBytes) : bytes);
   } catch (err) {
-    throw new Error(`${name}: ${(err as Error).message}`);
+    throw new ManifestError(
+      `${name}: ${(err as Error).message}. Fix: use a .npy (or .npy.gz) file written by parlab ` +
+        "or numpy.save",
+    );
   }
 }
 

@@ -4,10 +4,10 @@
  *
  * ```json
  * {"format": "parlab-image-features/1", "name": "emoji-cnn", "onnx": "emoji-cnn.onnx",
- *  "sha256": "<optional, checked when present>",
+ *  "sha256": "<optional, checked when present>", "bytes": <optional, checked when present>,
  *  "input": {"name": "pictures", "layout": "NCHW", "height": 48, "width": 48,
  *            "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]},
- *  "outputs": {"features": "features", "logits": "logits"},
+ *  "outputs": {"features": "features", "logits": "logits", "spatial": null},
  *  "featureDim": 128, "classNames": ["..."]}
  * ```
  * The model input is `(pixel / 255 - mean[c]) / std[c]` per RGB channel, float32, batch first.
@@ -26,6 +26,8 @@ export const FeatureManifestSchema = z.object({
   name: z.string().min(1),
   onnx: z.string().min(1),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits").optional(),
+  /** Size of the `.onnx` in bytes; checked when present. */
+  bytes: z.number().int().positive().optional(),
   input: z.object({
     name: z.string().min(1),
     layout: z.enum(["NCHW", "NHWC"]),
@@ -41,6 +43,11 @@ export const FeatureManifestSchema = z.object({
   outputs: z.object({
     features: z.string().min(1),
     logits: z.string().min(1).nullable().default(null),
+    /**
+     * Optional second feature output, [batch, any width] (the FID Inception's `spatial`: ADM's
+     * sFID features); its width is read from the graph's output.
+     */
+    spatial: z.string().min(1).nullable().default(null),
   }),
   featureDim: z.number().int().min(1),
   classNames: z.array(z.string()).min(1).nullable().default(null),

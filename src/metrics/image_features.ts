@@ -6,14 +6,17 @@
 import type { OrtNode, OrtNodeTypes } from "../deps/ort.ts";
 import { loadSharp } from "../deps/sharp.ts";
 import { createNodeSession } from "../runtime/ort_node.ts";
-import { readManifestJson, readReferencedFile } from "../runtime/files.ts";
+import { type LoadLimits, readManifestJson, readReferencedFile } from "../runtime/files.ts";
 import { ManifestError } from "../util/errors.ts";
 import type { ImageBatch } from "../media/batches.ts";
 import type { FeatureSet } from "./features.ts";
 import { type FeatureManifest, parseFeatureManifest } from "./feature_manifest.ts";
 
-/** Options of {@link ImageFeatureExtractor.load}. */
-export interface FeatureLoadOptions {
+/**
+ * Options of {@link ImageFeatureExtractor.load}; the {@link LoadLimits} (timeout, sizes,
+ * `allowOutside`) bound the reads of the manifest and the graph.
+ */
+export interface FeatureLoadOptions extends LoadLimits {
   /** Intra-op threads (default: the runtime's choice). */
   threads?: number;
   /** Skip the sha256 check when the manifest has one (default false). */
@@ -26,12 +29,14 @@ export interface FeatureRunOptions {
   batchSize?: number;
 }
 
-/** Features, and logits when the model has a logits output. */
+/** Features, and logits (and spatial features) when the model has those outputs. */
 export interface FeatureOutput {
   /** [n, featureDim] float32. */
   features: FeatureSet;
   /** [n, classes] float32, or null when the manifest names no logits output. */
   logits: FeatureSet | null;
+  /** [n, width] float32 from `outputs.spatial`, or null when the manifest names none. */
+  spatial: FeatureSet | null;
 }
 
 /** How well predicted classes agree with the intended ones. */
@@ -99,33 +104,37 @@ export class ImageFeatureExtractor {
     this.#ort = ort;
     const { input, outputs } = manifest;
     const missingIn = session.inputNames.includes(input.name) ? [] : [input.name];
-    const wanted = [outputs.features, ...(outputs.logits ? [outputs.logits] : [])];
+    const wanted = [outputs.features, outputs.logits, outputs.spatial].filter((o) => o !== null);
     const missingOut = wanted.filter((n) => !session.outputNames.includes(n));
     if (missingIn.length || missingOut.length) {
       throw new ManifestError(
         `${manifest.onnx}: the graph has inputs [${session.inputNames.join(", ")}] and outputs [${
           session.outputNames.join(", ")
         }], but the manifest names input "${input.name}" and outputs "${wanted.join('", "')}". ` +
-          "Fix: set input.name / outputs.features / outputs.logits to the graph's names",
+          "Fix: set input.name / outputs.features / outputs.logits / outputs.spatial to the graph's names",
       );
     }
   }
 
   /**
    * Load a model from its manifest (`.json`) or the `.onnx` beside it (then `<name>.json`).
-   * Paths, `file:` and `https:` URLs work.
+   * Paths, `file:` and `https:` URLs work; the graph must lie in the manifest's folder (or on
+   * its origin) unless `options.allowOutside`, and the reads are bounded by the
+   * {@link LoadLimits}.
    */
   static async load(
     location: string | URL,
     options: FeatureLoadOptions = {},
   ): Promise<ImageFeatureExtractor> {
-    const { json, url, name } = await readManifestJson(location);
+    const { json, url, name } = await readManifestJson(location, options);
     const manifest = parseFeatureManifest(json, name);
     const bytes = await readReferencedFile(url, {
       file: manifest.onnx,
+      field: "onnx",
       sha256: options.skipHashCheck ? undefined : manifest.sha256,
+      bytes: manifest.bytes,
       fix: "the .onnx and its manifest do not belong together (re-export, or drop sha256)",
-    });
+    }, options);
     const { ort, session } = await createNodeSession(bytes, manifest.onnx, {
       threads: options.threads,
     });
@@ -186,6 +195,8 @@ export class ImageFeatureExtractor {
     const classes = outputs.logits ? this.manifest.classNames!.length : 0;
     const features = new Float32Array(n * featureDim);
     const logits = outputs.logits ? new Float32Array(n * classes) : null;
+    let spatial: Float32Array | null = null; // sized from the first batch's output
+    let spatialDim = 0;
     for (let start = 0; start < n; start += batch) {
       const count = Math.min(batch, n - start);
       const feeds = { [input.name]: this.#inputTensor(pics, start, count, fixed ?? count) };
@@ -207,10 +218,22 @@ export class ImageFeatureExtractor {
       };
       copy(outputs.features, featureDim, features, "manifest featureDim");
       if (logits) copy(outputs.logits!, classes, logits, "one per class name");
+      if (outputs.spatial) {
+        if (!spatial) {
+          const t = result[outputs.spatial];
+          spatialDim = Math.max(
+            1,
+            Math.round((t.data as Float32Array).length / Math.max(1, t.dims[0])),
+          );
+          spatial = new Float32Array(n * spatialDim);
+        }
+        copy(outputs.spatial, spatialDim, spatial, "the same width for every batch");
+      }
     }
     return {
       features: { n, d: featureDim, data: features },
       logits: logits ? { n, d: classes, data: logits } : null,
+      spatial: spatial ? { n, d: spatialDim, data: spatial } : null,
     };
   }
 

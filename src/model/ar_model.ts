@@ -4,6 +4,7 @@
  * @module
  */
 import type { ConcreteBackend } from "../runtime/backends.ts";
+import type { LoadLimits } from "../runtime/files.ts";
 import type { ModelManifest } from "./manifest.ts";
 
 /** The inputs of one decoding step for `batch` rows of `length` slots each. */
@@ -49,6 +50,11 @@ export interface ARModel {
   readonly backend: string;
   /** The backend table's name for it (`cpu`, `cuda` or `webgpu`). */
   readonly backendName: ConcreteBackend;
+  /**
+   * The limits and trust it was loaded with (timeout, sizes, `allowOutside`); the tokenizer its
+   * manifest names loads under the same ones.
+   */
+  readonly loadLimits?: LoadLimits;
   /** An empty cache for `batch` rows. */
   newCache(batch: number): KVCache;
   /** Run one step; appends this step's keys/values to `cache`. */

@@ -61,19 +61,232 @@ export function pastInputNames(layers: number): PastNames {
   };
 }
 
+/** A graph input or output as both onnxruntime packages describe it (`inputMetadata`). */
+export interface ValueInfo {
+  /** The input or output name. */
+  readonly name: string;
+  /** False for sequences and maps. */
+  readonly isTensor: boolean;
+  /** Element type (tensors only), e.g. `int64`, `float32`. */
+  readonly type?: string;
+  /** Declared shape (tensors only): numbers for fixed axes, strings for symbolic ones; [] unknown. */
+  readonly shape?: ReadonlyArray<number | string>;
+}
+
+/** What {@link checkContract} reads off a loaded session (both runtimes have these). */
+export interface GraphSignature {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Absent on runtimes that do not report it; then only names are checked. */
+  readonly inputMetadata?: readonly ValueInfo[];
+  readonly outputMetadata?: readonly ValueInfo[];
+}
+
+const CONTRACT_FIX = "Fix: export the model with python/ (python -m python.export), which " +
+  "writes the step contract, or correct the manifest";
+
+function graphOf(manifest: ModelManifest): string {
+  return `${manifest.onnx} (manifest ${manifest.name})`;
+}
+
+/** `[batch, kvHeads, slots, headDim]` with the manifest's numbers, for messages. */
+function cacheShape(m: ModelManifest, slots: string): string {
+  return `[batch, ${m.kvHeads}, ${slots}, ${m.headDim}]`;
+}
+
 /**
- * Throw a {@link ManifestError} naming every step-contract input the loaded graph lacks (the
- * past caches of `manifest.layers` layers, `input_ids`, `position_ids`, `attention_mask`).
+ * The step contract at load, from the graph's declared inputs and outputs: every input the
+ * contract feeds (`input_ids`, `position_ids`, `attention_mask`, `past.<i>.key|value` for the
+ * manifest's layers) and nothing else; every output it reads (`logits`, `present.<i>.key|value`);
+ * and, where the runtime reports them, their element types (int64 ids and positions, a bool
+ * mask, float32 caches and logits), ranks and fixed axes (the vocabulary, kv heads, head width).
+ * Throws a {@link ManifestError} naming the graph, the manifest and what differs.
  */
-export function checkContractInputs(inputNames: readonly string[], manifest: ModelManifest): void {
-  const { keyNames, valueNames } = pastInputNames(manifest.layers);
-  const missing = [...keyNames, ...valueNames, "input_ids", "position_ids", "attention_mask"]
-    .filter((n) => !inputNames.includes(n));
-  if (missing.length) {
+export function checkContract(graph: GraphSignature, manifest: ModelManifest): void {
+  const m = manifest;
+  const where = graphOf(m);
+  const { keyNames, valueNames } = pastInputNames(m.layers);
+  const presentNames = Array.from(
+    { length: m.layers },
+    (_, i) => [`present.${i}.key`, `present.${i}.value`],
+  ).flat();
+  const wantIn = ["input_ids", "position_ids", "attention_mask", ...keyNames, ...valueNames];
+  const wantOut = ["logits", ...presentNames];
+  const missingIn = wantIn.filter((n) => !graph.inputNames.includes(n));
+  const missingOut = wantOut.filter((n) => !graph.outputNames.includes(n));
+  const extraIn = graph.inputNames.filter((n) => !wantIn.includes(n));
+  const layersSaid = `the manifest says ${m.layers} layer${m.layers === 1 ? "" : "s"}`;
+  if (missingIn.length) {
     throw new ManifestError(
-      `${manifest.onnx}: the graph lacks inputs ${missing.join(", ")} (manifest says ` +
-        `${manifest.layers} layers). Fix: export with python/ under the step contract`,
+      `${where}: the graph lacks input${missingIn.length > 1 ? "s" : ""} ${
+        missingIn.join(", ")
+      } (${layersSaid}). ${CONTRACT_FIX}`,
     );
+  }
+  if (missingOut.length) {
+    throw new ManifestError(
+      `${where}: the graph lacks output${missingOut.length > 1 ? "s" : ""} ${
+        missingOut.join(", ")
+      } (${layersSaid}; a step returns its logits and the grown cache). ${CONTRACT_FIX}`,
+    );
+  }
+  if (extraIn.length) {
+    throw new ManifestError(
+      `${where}: the graph needs input${extraIn.length > 1 ? "s" : ""} ${
+        extraIn.join(", ")
+      }, which the step contract does not feed (${layersSaid}). ${CONTRACT_FIX}`,
+    );
+  }
+  type Want = { type: string; shape: (number | null)[]; say: string };
+  const cache: Want = {
+    type: "float32",
+    shape: [null, m.kvHeads, null, m.headDim],
+    say: cacheShape(m, "slots"),
+  };
+  const wants: Record<string, Want> = {
+    input_ids: { type: "int64", shape: [null, null], say: "[batch, slots]" },
+    position_ids: { type: "int64", shape: [null, null], say: "[batch, slots]" },
+    attention_mask: { type: "bool", shape: [null, 1, null, null], say: "[batch, 1, slots, total]" },
+    logits: {
+      type: "float32",
+      shape: [null, null, m.vocabSize],
+      say: `[batch, slots, ${m.vocabSize}]`,
+    },
+  };
+  for (const n of [...keyNames, ...valueNames, ...presentNames]) wants[n] = cache;
+  const check = (info: ValueInfo, kind: "input" | "output") => {
+    const want = wants[info.name];
+    if (!want) return;
+    if (!info.isTensor) {
+      throw new ManifestError(`${where}: ${kind} "${info.name}" is not a tensor. ${CONTRACT_FIX}`);
+    }
+    if (info.type !== undefined && info.type !== want.type) {
+      const ids = info.name === "input_ids" || info.name === "position_ids";
+      throw new ManifestError(
+        `${where}: ${kind} "${info.name}" is ${info.type}, but the step contract ${
+          kind === "input" ? "feeds" : "reads"
+        } ${want.type}${ids ? " ids" : ""}. ${
+          ids ? "Fix: export with int64 ids (python/ export does)" : CONTRACT_FIX
+        }`,
+      );
+    }
+    const shape = info.shape ?? [];
+    if (shape.length === 0) return; // not declared
+    const bad = shape.length !== want.shape.length ||
+      shape.some((d, i) =>
+        typeof d === "number" && d >= 0 && want.shape[i] !== null && d !== want.shape[i]
+      );
+    if (bad) {
+      throw new ManifestError(
+        `${where}: ${kind} "${info.name}" is declared [${shape.join(", ")}], but the manifest ` +
+          `asks for ${want.say}. Fix: the graph and the manifest do not belong together; ` +
+          "re-export both",
+      );
+    }
+  };
+  for (const info of graph.inputMetadata ?? []) check(info, "input");
+  for (const info of graph.outputMetadata ?? []) check(info, "output");
+}
+
+/** A step output as both runtimes return it. */
+export interface OutputTensor {
+  readonly type: string;
+  readonly dims: readonly number[];
+}
+
+/**
+ * The step contract on the way out of one step: `logits` is float32 `[batch, slots, vocabSize]`
+ * and every `present.<i>.key|value` is `[batch, kvHeads, past + slots, headDim]`; a graph whose
+ * logits are narrower or wider than the manifest's vocabulary is a {@link ManifestError} naming
+ * the graph and the manifest. Cheap (dims only); every step runs it.
+ */
+export function checkStepOutputs(
+  out: Readonly<Record<string, OutputTensor | undefined>>,
+  manifest: ModelManifest,
+  inputs: Pick<StepInputs, "batch" | "length">,
+  pastLength: number,
+): void {
+  const m = manifest;
+  const where = graphOf(m);
+  const { batch, length } = inputs;
+  const logits = out.logits;
+  if (!logits) {
+    throw new ManifestError(`${where}: the step returned no "logits" output. ${CONTRACT_FIX}`);
+  }
+  const [b, t, v] = logits.dims;
+  if (logits.dims.length === 3 && b === batch && t === length && v !== m.vocabSize) {
+    throw new ManifestError(
+      `${where}: the graph's logits are ${v} wide, ${
+        v < m.vocabSize ? "narrower" : "wider"
+      } than the manifest's vocabSize ${m.vocabSize}. Fix: the graph and the manifest do not ` +
+        "belong together; re-export both (or correct vocabSize)",
+    );
+  }
+  if (logits.dims.length !== 3 || b !== batch || t !== length || logits.type !== "float32") {
+    throw new ManifestError(
+      `${where}: the step returned ${logits.type} logits of shape [${
+        logits.dims.join(", ")
+      }], expected float32 [${batch}, ${length}, ${m.vocabSize}] (batch, slots, vocabSize). ` +
+        CONTRACT_FIX,
+    );
+  }
+  const total = pastLength + length;
+  const want = [batch, m.kvHeads, total, m.headDim];
+  for (let i = 0; i < m.layers; i++) {
+    for (const part of ["key", "value"]) {
+      const name = `present.${i}.${part}`;
+      const t = out[name];
+      if (!t) {
+        throw new ManifestError(`${where}: the step returned no "${name}" output. ${CONTRACT_FIX}`);
+      }
+      if (t.dims.length !== 4 || t.dims.some((d, k) => d !== want[k])) {
+        throw new ManifestError(
+          `${where}: the step returned "${name}" of shape [${t.dims.join(", ")}], expected [${
+            want.join(", ")
+          }] (batch, kvHeads, past + slots, headDim). Fix: the graph and the manifest do not ` +
+            "belong together; re-export both",
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Throw a {@link ManifestError} when `logits` (`[batch, slots, V]`) hold NaN or +Infinity, or a
+ * row with no finite value: sampling from them would draw garbage. Names the row and slot, and
+ * `step`, the step's number on its cache.
+ */
+export function checkFiniteLogits(
+  logits: Float32Array,
+  manifest: ModelManifest,
+  inputs: Pick<StepInputs, "batch" | "length">,
+  step: number,
+): void {
+  const V = manifest.vocabSize;
+  const rows = inputs.batch * inputs.length;
+  for (let r = 0; r < rows; r++) {
+    let finite = false;
+    const base = r * V;
+    for (let v = 0; v < V; v++) {
+      const x = logits[base + v];
+      if (x !== x || x === Infinity) {
+        throw new ManifestError(
+          `${graphOf(manifest)}: step ${step} returned a ${
+            x !== x ? "NaN" : "+Infinity"
+          } logit (batch row ${Math.floor(r / inputs.length)}, slot ${r % inputs.length}, ` +
+            `token ${v}). Fix: the graph computes non-finite values; check its export (fp16 ` +
+            "overflow is a common cause) and its weights",
+        );
+      }
+      if (x > -Infinity) finite = true;
+    }
+    if (!finite) {
+      throw new ManifestError(
+        `${graphOf(manifest)}: step ${step} returned logits that are all -Infinity (batch row ${
+          Math.floor(r / inputs.length)
+        }, slot ${r % inputs.length}). Fix: the graph masks every token; check its export`,
+      );
+    }
   }
 }
 

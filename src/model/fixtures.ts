@@ -3,6 +3,10 @@
  * (`emoji-<config>`) when it exists, else the tiny test model (`tiny-<config>`).
  * @module
  */
+import type { LoadLimits } from "../runtime/files.ts";
+
+/** The committed fixtures folder, `fixtures/`. */
+export const FIXTURES_DIR: URL = new URL("../../fixtures/", import.meta.url);
 
 /** The committed models folder, `fixtures/models/`. */
 export const FIXTURE_MODELS_DIR: URL = new URL("../../fixtures/models/", import.meta.url);
@@ -31,4 +35,14 @@ export async function fixtureModel(
     }
   }
   return null;
+}
+
+/**
+ * The limits a manifest at `url` loads its files under: as given, except that a committed model
+ * (under `fixtures/`, whose models share `fixtures/emoji/codebook.npy.gz`) may reference any file
+ * of the committed fixtures.
+ */
+export function referenceLimits(url: URL, limits: LoadLimits): LoadLimits {
+  if (limits.root || limits.allowOutside || !url.href.startsWith(FIXTURES_DIR.href)) return limits;
+  return { ...limits, root: FIXTURES_DIR };
 }

@@ -7,12 +7,19 @@
 import { type BackendName, BackendSchema, resolveAutoBackend } from "../runtime/backends.ts";
 import { webGpuAdapterInfo, webGpuBlocker } from "../runtime/webgpu.ts";
 import { ManifestError } from "../util/errors.ts";
+import type { LoadLimits } from "../runtime/files.ts";
 import type { ARModel } from "./ar_model.ts";
-import { loadManifest, loadOnnxModel } from "./onnx_node.ts";
+import { limitsOf, loadManifest, loadOnnxModel } from "./onnx_node.ts";
 import { loadWebGpuModel } from "./onnx_webgpu.ts";
 
-/** Options of {@link loadModel}. */
-export interface LoadModelOptions {
+/**
+ * Options of {@link loadModel}. The {@link LoadLimits}: `timeoutMs` (http(s): the longest wait for
+ * a response or the next chunk, default 60 s), `maxBytes` (a referenced file, default 4 GiB),
+ * `maxManifestBytes` (default 16 MiB), `allowOutside` (let the manifest reference files outside
+ * its folder or origin; default false) and `root` (the folder references must lie under, default
+ * the manifest's). The model's tokenizer (`loadModelTokenizer`) loads under the same ones.
+ */
+export interface LoadModelOptions extends LoadLimits {
   /**
    * Where to run (default `cpu`). `auto`: WebGPU when `navigator.gpu` offers a hardware
    * adapter that can run the model (fp16-stored models need `shader-f16`), else the CPU (a
@@ -49,14 +56,18 @@ export async function loadModel(
     backend = (await resolveAutoBackend()).backend;
     const info = await webGpuAdapterInfo();
     if (backend === "webgpu" && info) {
-      const { manifest } = await loadManifest(location);
+      const { manifest } = await loadManifest(location, limitsOf(options));
       if (webGpuBlocker(manifest, info)) backend = "cpu";
     }
   }
   if (backend === "webgpu") {
-    return await loadWebGpuModel(location, { skipHashCheck: options.skipHashCheck });
+    return await loadWebGpuModel(location, {
+      ...limitsOf(options),
+      skipHashCheck: options.skipHashCheck,
+    });
   }
   return await loadOnnxModel(location, {
+    ...limitsOf(options),
     executionProvider: backend,
     threads: options.threads,
     skipHashCheck: options.skipHashCheck,

@@ -6,10 +6,12 @@
  */
 import type { OrtNode, OrtNodeTypes } from "../deps/ort.ts";
 import { createNodeSession } from "../runtime/ort_node.ts";
-import { readManifestJson, readReferencedFile } from "../runtime/files.ts";
+import { type LoadLimits, readManifestJson, readReferencedFile } from "../runtime/files.ts";
 import type { ARModel, KVCache, StepInputs, StepOutput } from "./ar_model.ts";
 import {
-  checkContractInputs,
+  checkContract,
+  checkFiniteLogits,
+  checkStepOutputs,
   keepSlots,
   pastInputNames,
   type PastNames,
@@ -17,9 +19,13 @@ import {
   type TensorConstructor,
 } from "./feeds.ts";
 import { type ModelManifest, parseModelManifest } from "./manifest.ts";
+import { referenceLimits } from "./fixtures.ts";
 
-/** Options of {@link loadOnnxModel}. */
-export interface OnnxLoadOptions {
+/**
+ * Options of {@link loadOnnxModel}; the {@link LoadLimits} (timeout, sizes, `allowOutside`)
+ * bound the reads of the manifest and the graph.
+ */
+export interface OnnxLoadOptions extends LoadLimits {
   /** Execution provider: `cpu` (default) or `cuda` (needs onnxruntime-node's CUDA files). */
   executionProvider?: "cpu" | "cuda";
   /** Intra-op threads (default: the runtime's choice, all cores). */
@@ -39,6 +45,8 @@ let ort: OrtNode;
 class OrtCache implements KVCache {
   readonly batch: number;
   length = 0;
+  /** Steps run on this cache (for messages). */
+  steps = 0;
   keys: OrtTensor[];
   values: OrtTensor[];
 
@@ -51,32 +59,47 @@ class OrtCache implements KVCache {
   }
 }
 
-/** Read a model's ONNX bytes and check them against the manifest's sha256. */
+/**
+ * Read a model's ONNX bytes (confined to the manifest's folder or origin, within `limits`) and
+ * check them against the manifest's sha256 and declared size while they stream in.
+ */
 export function readModelGraph(
   manifest: ModelManifest,
   url: URL,
   skipHashCheck = false,
+  limits: LoadLimits = {},
 ): Promise<Uint8Array> {
   return readReferencedFile(url, {
     file: manifest.onnx,
+    field: "onnx",
     sha256: skipHashCheck ? undefined : manifest.sha256,
+    bytes: manifest.bytes,
     fix: "the .onnx and its manifest do not belong together; re-export both",
-  });
+  }, referenceLimits(url, limits));
 }
 
 /**
  * Read and validate a model manifest. `location` is the manifest (`.json`) or the `.onnx`
- * beside it (then `<name>.json` is read).
+ * beside it (then `<name>.json` is read); at most `limits.maxManifestBytes` (16 MiB) are read.
  */
 export async function loadManifest(
   location: string | URL,
+  limits: LoadLimits = {},
 ): Promise<{ manifest: ModelManifest; url: URL }> {
-  const { json, url, name } = await readManifestJson(location);
+  const { json, url, name } = await readManifestJson(location, limits);
   return { manifest: parseModelManifest(json, name), url };
 }
 
+/** The {@link LoadLimits} part of a load's options, kept on the model for its tokenizer. */
+export function limitsOf(options: LoadLimits): LoadLimits {
+  const { timeoutMs, maxBytes, maxManifestBytes, allowOutside, root } = options;
+  return { timeoutMs, maxBytes, maxManifestBytes, allowOutside, root };
+}
+
 /**
- * Load an ONNX step model with onnxruntime-node.
+ * Load an ONNX step model with onnxruntime-node. The graph's declared inputs and outputs are
+ * checked against the step contract and the manifest (see `checkContract`), and every step's
+ * outputs on the way out.
  * @example
  * const model = await loadOnnxModel("fixtures/models/tiny-par4.json");
  * const cache = model.newCache(2);
@@ -85,8 +108,9 @@ export async function loadOnnxModel(
   location: string | URL,
   options: OnnxLoadOptions = {},
 ): Promise<ARModel> {
-  const { manifest, url } = await loadManifest(location);
-  const bytes = await readModelGraph(manifest, url, options.skipHashCheck);
+  const limits = limitsOf(options);
+  const { manifest, url } = await loadManifest(location, limits);
+  const bytes = await readModelGraph(manifest, url, options.skipHashCheck, limits);
   const provider = options.executionProvider ?? "cpu";
   const created = await createNodeSession(bytes, manifest.onnx, {
     provider,
@@ -95,7 +119,13 @@ export async function loadOnnxModel(
   });
   ort = created.ort;
   const session = created.session;
-  return new OnnxNodeModel(manifest, url, session, provider);
+  try {
+    checkContract(session, manifest);
+  } catch (err) {
+    await session.release();
+    throw err;
+  }
+  return new OnnxNodeModel(manifest, url, session, provider, limits);
 }
 
 class OnnxNodeModel implements ARModel {
@@ -103,6 +133,7 @@ class OnnxNodeModel implements ARModel {
   readonly source: URL;
   readonly backend: string;
   readonly backendName: "cpu" | "cuda";
+  readonly loadLimits: LoadLimits;
   readonly #session: OrtNodeTypes.InferenceSession;
   readonly #names: PastNames;
 
@@ -111,14 +142,15 @@ class OnnxNodeModel implements ARModel {
     source: URL,
     session: OrtNodeTypes.InferenceSession,
     provider: "cpu" | "cuda",
+    limits: LoadLimits,
   ) {
     this.manifest = manifest;
+    this.loadLimits = limits;
     this.source = source;
     this.#session = session;
     this.backend = `onnxruntime-node ${provider}`;
     this.backendName = provider;
     this.#names = pastInputNames(manifest.layers);
-    checkContractInputs(session.inputNames, manifest);
   }
 
   newCache(batch: number): KVCache {
@@ -138,12 +170,16 @@ class OnnxNodeModel implements ARModel {
     const t0 = performance.now();
     const out = await this.#session.run(feeds);
     const modelSeconds = (performance.now() - t0) / 1000;
+    checkStepOutputs(out as Record<string, OrtTensor>, this.manifest, inputs, c.length);
+    const logits = out.logits.data as Float32Array;
+    checkFiniteLogits(logits, this.manifest, inputs, c.steps);
     for (let i = 0; i < this.manifest.layers; i++) {
       c.keys[i] = out[`present.${i}.key`] as OrtTensor;
       c.values[i] = out[`present.${i}.value`] as OrtTensor;
     }
     c.length += inputs.length;
-    return { logits: out.logits.data as Float32Array, modelSeconds };
+    c.steps++;
+    return { logits, modelSeconds };
   }
 
   truncate(cache: KVCache, length: number): void {

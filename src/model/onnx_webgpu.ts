@@ -14,7 +14,9 @@ import { initWebGpuRuntime, type WebGpuAdapterInfo, webGpuBlocker } from "../run
 import { ManifestError } from "../util/errors.ts";
 import type { ARModel, KVCache, StepInputs, StepOutput } from "./ar_model.ts";
 import {
-  checkContractInputs,
+  checkContract,
+  checkFiniteLogits,
+  checkStepOutputs,
   keepSlots,
   pastInputNames,
   type PastNames,
@@ -22,10 +24,14 @@ import {
   type TensorConstructor,
 } from "./feeds.ts";
 import type { ModelManifest } from "./manifest.ts";
-import { loadManifest, readModelGraph } from "./onnx_node.ts";
+import { limitsOf, loadManifest, readModelGraph } from "./onnx_node.ts";
+import type { LoadLimits } from "../runtime/files.ts";
 
-/** Options of {@link loadWebGpuModel}. */
-export interface WebGpuLoadOptions {
+/**
+ * Options of {@link loadWebGpuModel}; the {@link LoadLimits} (timeout, sizes, `allowOutside`)
+ * bound the reads of the manifest and the graph.
+ */
+export interface WebGpuLoadOptions extends LoadLimits {
   /** Skip the sha256 check of the ONNX file against the manifest (default false). */
   skipHashCheck?: boolean;
   /** Graph optimisation level (default `all`). */
@@ -43,6 +49,8 @@ let ort: OrtWeb;
 class GpuCache implements KVCache {
   readonly batch: number;
   length = 0;
+  /** Steps run on this cache (for messages). */
+  steps = 0;
   readonly store: { keys: OrtTensor[]; values: OrtTensor[] };
 
   constructor(batch: number, layers: number, kvHeads: number, headDim: number) {
@@ -83,8 +91,9 @@ export async function loadWebGpuModel(
   location: string | URL,
   options: WebGpuLoadOptions = {},
 ): Promise<WebGpuModel> {
-  const { manifest, url } = await loadManifest(location);
-  const bytes = await readModelGraph(manifest, url, options.skipHashCheck);
+  const limits = limitsOf(options);
+  const { manifest, url } = await loadManifest(location, limits);
+  const bytes = await readModelGraph(manifest, url, options.skipHashCheck, limits);
   const runtime = await initWebGpuRuntime(options.powerPreference ?? "high-performance");
   ort = runtime.ort;
   const info = runtime.info;
@@ -95,15 +104,30 @@ export async function loadWebGpuModel(
     preferred[`present.${i}.key`] = "gpu-buffer";
     preferred[`present.${i}.value`] = "gpu-buffer";
   }
-  const session = await ort.InferenceSession.create(bytes, {
-    executionProviders: ["webgpu"],
-    graphOptimizationLevel: options.graphOptimization ?? "all",
-    preferredOutputLocation: preferred,
-    // 3 = errors only: the "shape ops assigned to CPU" notice is expected and harmless.
-    logSeverityLevel: 3,
-  });
+  let session: OrtWebTypes.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, {
+      executionProviders: ["webgpu"],
+      graphOptimizationLevel: options.graphOptimization ?? "all",
+      preferredOutputLocation: preferred,
+      // 3 = errors only: the "shape ops assigned to CPU" notice is expected and harmless.
+      logSeverityLevel: 3,
+    });
+  } catch (err) {
+    throw new ManifestError(
+      `${manifest.onnx}: onnxruntime-web cannot load it (${
+        String((err as Error)?.message ?? err).split("\n")[0]
+      }). Fix: re-export it`,
+    );
+  }
+  try {
+    checkContract(session, manifest);
+  } catch (err) {
+    await session.release();
+    throw err;
+  }
   const device = ort.env.webgpu.device as unknown as GPUDevice;
-  return new WebGpuModel(manifest, url, session, info, device);
+  return new WebGpuModel(manifest, url, session, info, device, limits);
 }
 
 /** An {@link ARModel} on onnxruntime-web's WebGPU provider (see the module doc). */
@@ -116,6 +140,7 @@ export class WebGpuModel implements ARModel {
   readonly adapter: WebGpuAdapterInfo;
   /** The GPU device onnxruntime-web created (shared by every WebGPU session of the process). */
   readonly device: GPUDevice;
+  readonly loadLimits: LoadLimits;
   readonly #session: OrtWebTypes.InferenceSession;
   readonly #names: PastNames;
 
@@ -126,6 +151,7 @@ export class WebGpuModel implements ARModel {
    * @param session the onnxruntime-web session on the WebGPU provider
    * @param adapter the adapter it runs on
    * @param device the GPU device onnxruntime-web created
+   * @param limits the limits it was loaded with (its tokenizer loads under them)
    */
   constructor(
     manifest: ModelManifest,
@@ -133,8 +159,10 @@ export class WebGpuModel implements ARModel {
     session: OrtWebTypes.InferenceSession,
     adapter: WebGpuAdapterInfo,
     device: GPUDevice,
+    limits: LoadLimits = {},
   ) {
     this.manifest = manifest;
+    this.loadLimits = limits;
     this.source = source;
     this.#session = session;
     this.adapter = adapter;
@@ -144,7 +172,6 @@ export class WebGpuModel implements ARModel {
       adapter.fallback ? "software" : "hardware"
     }; ${f16})`;
     this.#names = pastInputNames(manifest.layers);
-    checkContractInputs(session.inputNames, manifest);
   }
 
   newCache(batch: number): KVCache {
@@ -167,8 +194,16 @@ export class WebGpuModel implements ARModel {
     const t0 = performance.now();
     const out = await this.#session.run(feeds);
     // run() resolves once the logits are downloaded, so the GPU work is done.
-    const logits = out.logits.data as Float32Array;
     const modelSeconds = (performance.now() - t0) / 1000;
+    try {
+      checkStepOutputs(out as Record<string, OrtTensor>, this.manifest, inputs, c.length);
+      checkFiniteLogits(out.logits.data as Float32Array, this.manifest, inputs, c.steps);
+    } catch (err) {
+      // This step's outputs never reach the cache: give their GPU buffers back now.
+      for (const t of Object.values(out)) release(t as OrtTensor);
+      throw err;
+    }
+    const logits = out.logits.data as Float32Array;
     for (let i = 0; i < this.manifest.layers; i++) {
       release(keys[i]);
       release(values[i]);
@@ -176,6 +211,7 @@ export class WebGpuModel implements ARModel {
       values[i] = out[`present.${i}.value`] as OrtTensor;
     }
     c.length += inputs.length;
+    c.steps++;
     return { logits, modelSeconds };
   }
 

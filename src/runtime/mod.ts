@@ -14,10 +14,16 @@ export {
   resolveAutoBackend,
 } from "./backends.ts";
 export {
+  DEFAULT_MAX_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  folderOf,
+  type LoadLimits,
+  MAX_MANIFEST_BYTES,
   readFileBytes,
   readManifestJson,
   readReferencedFile,
   type ReferencedFile,
+  resolveReference,
 } from "./files.ts";
 export {
   createNodeSession,

@@ -6,6 +6,8 @@
  */
 import { loadOrtWeb, type OrtWeb, ortWebBundleUrl } from "../deps/ort.ts";
 import { ManifestError } from "../util/errors.ts";
+import { filePermissionError, isNotCapable } from "../util/atomic.ts";
+import { unescapePath } from "../io/read.ts";
 
 /** What the WebGPU adapter is, as reported in {@link ARModel.backend}. */
 export interface WebGpuAdapterInfo {
@@ -98,6 +100,7 @@ export async function initWebGpuRuntime(
   try {
     ort.env.wasm.wasmBinary = await Deno.readFile(wasmUrl);
   } catch (err) {
+    if (isNotCapable(err)) throw filePermissionError("read", unescapePath(wasmUrl.pathname), err);
     throw new ManifestError(
       `backend webgpu: cannot read onnxruntime-web's wasm at ${wasmUrl.pathname} ` +
         `(${(err as Error).message}). Fix: run \`deno install\` in the project folder`,

@@ -15,7 +15,9 @@ import type { Tokenizer } from "./types.ts";
 import { NearestCodeIndex } from "./nearest.ts";
 import { kmeans } from "./kmeans.ts";
 import { Rng } from "../util/rng.ts";
-import { loadNpyFile, type NpyArray, saveNpyFile } from "../io/npy.ts";
+import { type NpyArray, parseNpyFile, saveNpyFile } from "../io/npy.ts";
+import { readBytes, type ReadOptions } from "../io/read.ts";
+import { ManifestError } from "../util/errors.ts";
 
 /** Settings for {@link PatchKMeansTokenizer.train}. */
 export interface PatchKMeansTrainOptions {
@@ -173,13 +175,29 @@ export class PatchKMeansTokenizer implements Tokenizer {
     return new PatchKMeansTokenizer(array.data as Float32Array, s[1]);
   }
 
-  /** Read a codebook file (`.npy` or `.npy.gz`, float32 [K, P, P, 3]). */
-  static async load(path: string | URL): Promise<PatchKMeansTokenizer> {
-    const array = await loadNpyFile(path);
+  /**
+   * Read a codebook file (`.npy` or `.npy.gz`, float32 [K, P, P, 3]) from a path or a `file:` /
+   * `http(s):` URL, within `options`' limits (4 GiB, 60 s without a byte by default). A file
+   * that is missing, too large or not a codebook is a {@link ManifestError} naming it.
+   */
+  static async load(path: string | URL, options: ReadOptions = {}): Promise<PatchKMeansTokenizer> {
+    const name = path instanceof URL ? path.href : path;
+    return PatchKMeansTokenizer.fromBytes(await readBytes(path, options), name, options.maxBytes);
+  }
+
+  /**
+   * Build from the bytes of a codebook file named `name` (`.npy`, or gzip-compressed); a bad file
+   * is a {@link ManifestError} naming it. `maxBytes` bounds the decompressed size.
+   */
+  static fromBytes(bytes: Uint8Array, name: string, maxBytes?: number): PatchKMeansTokenizer {
+    const array = parseNpyFile(bytes, name, maxBytes);
     try {
       return PatchKMeansTokenizer.fromNpy(array);
     } catch (err) {
-      throw new Error(`${path instanceof URL ? path.pathname : path}: ${(err as Error).message}`);
+      throw new ManifestError(
+        `${name}: ${(err as Error).message}. Fix: use a patch k-means codebook (float32 ` +
+          "[K, P, P, 3], values 0..255), as `deno task data` writes it",
+      );
     }
   }
 

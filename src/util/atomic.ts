@@ -35,6 +35,37 @@ export function filePermissionError(
 }
 
 /**
+ * Any permission error Deno raised, as a one-line {@link PermissionError} naming the flag to add
+ * (read off Deno's own message: `Requires write access to "out/x", run again with the
+ * --allow-write flag` gives `--allow-write=out/x`); null for other errors. For the programs'
+ * last line of defence: library code names the flag where it knows better.
+ * @example
+ * try { await main(); } catch (err) { const p = asPermissionError(err); if (p) console.error(p.message); }
+ */
+export function asPermissionError(err: unknown): PermissionError | null {
+  if (err instanceof PermissionError) return err;
+  if (!isNotCapable(err)) return null;
+  const first = (err as Error).message.split("\n")[0];
+  const m = /Requires (\w+) access(?: to "([^"]*)")?/.exec(first);
+  const kind = m?.[1] ?? "all";
+  const scope = m?.[2] ? `=${m[2]}` : "";
+  const flag = kind === "all" ? "-A" : `--allow-${kind}${scope}`;
+  return new PermissionError(
+    `${first.replace(/, run again with the [^ ]+ flag$/, "")}. Fix: run deno with ${flag}` +
+      (scope ? ` (or --allow-${kind})` : ""),
+  );
+}
+
+/** `%xx` escapes of a URL path decoded (a malformed one left as it is). */
+function pathText(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
  * Write `data` to `path` through a temporary file in the same folder and a rename.
  * Creates the parent folder when missing. A missing write permission is a
  * {@link PermissionError} naming `--allow-write` and the folder.
@@ -45,7 +76,7 @@ export async function writeFileAtomic(
   path: string | URL,
   data: string | Uint8Array,
 ): Promise<void> {
-  const target = path instanceof URL ? decodeURIComponent(path.pathname) : path;
+  const target = path instanceof URL ? pathText(path.pathname) : path;
   const slash = target.lastIndexOf("/");
   const folder = slash > 0 ? target.slice(0, slash) : slash === 0 ? "/" : ".";
   const tmp = `${target}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;

@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { z } from "../deps/zod.ts";
 import { isUserError, UsageError } from "./errors.ts";
+import { asPermissionError } from "./atomic.ts";
 
 /** Thrown by {@link parseFlags} for `--help` / `-h`: the program prints the usage and exits 0. */
 export class HelpRequested extends Error {
@@ -150,6 +151,12 @@ export async function runMain(name: string, main: () => Promise<void>): Promise<
     if (err instanceof HelpRequested) {
       console.log(err.usage || `${name}: no usage text`);
       Deno.exit(0);
+    }
+    // A permission Deno refused deep inside a library call: one line naming the flag to add.
+    const permission = asPermissionError(err);
+    if (permission) {
+      console.error(`${name}: ${permission.message}`);
+      Deno.exit(1);
     }
     if (isUserError(err)) console.error(`${name}: ${err.message}`);
     else console.error(`${name} failed:`, err);
