@@ -21,15 +21,19 @@ import {
   encodeNpy,
   flagError,
   formatBytes,
+  type ImageBatch,
   labelArray,
   listFlag,
   loadModel,
   lockFolder,
+  mosaicImage,
   numberFlag,
   parseFlags,
   progress,
+  resizeImages,
   resolveShard,
   ResumeStore,
+  rgbToPng,
   runMain,
   sampleMany,
   type Schedule,
@@ -41,7 +45,6 @@ import {
   shardFolder,
   shardRange,
   type Tokenizer,
-  tokensToMosaic,
   UsageError,
   writeFileAtomic,
   z,
@@ -52,7 +55,7 @@ const USAGE =
   "Usage: deno task sample --model M.json [--schedule par4|file.json] [--classes 0,3|all] " +
   "[--count N] [--cfg S] [--cfg-interval K] [--cfg-interval-rule steps|official] [--temperature T] [--top-k K] [--top-p P] [--seed N] " +
   `[--batch B] [--threads N] [--backend ${BACKEND_CHOICES}] [--codebook C.npy.gz] [--entropy] ` +
-  "[--out DIR] [--fresh] [--shard i/N|auto/N]";
+  "[--out DIR] [--fresh] [--shard i/N|auto/N] [--pngs] [--image-size-eval 256] [--allow-outside]";
 
 const Flags = z.object({
   model: z.string({ error: "is required (the model manifest .json or its .onnx)" }).min(1),
@@ -71,6 +74,9 @@ const Flags = z.object({
   backend: BackendSchema.default("cpu"),
   codebook: z.string().optional(),
   entropy: z.boolean().default(false),
+  pngs: z.boolean().default(false),
+  allowOutside: z.boolean().default(false),
+  imageSizeEval: numberFlag().pipe(z.number().int().min(8).max(4096)).optional(),
   fresh: z.boolean().default(false),
   shard: z.string().optional(),
   out: z.string().min(1, "is empty (an unset shell variable?)").default("out/sample"),
@@ -159,10 +165,16 @@ interface RunKey {
 }
 
 async function main(): Promise<void> {
-  const f = parseFlags(Deno.args, Flags, ["entropy", "fresh"], USAGE);
+  const f = parseFlags(Deno.args, Flags, ["entropy", "fresh", "pngs", "allowOutside"], USAGE);
   const model = await flagError(
     "--model",
-    () => loadModel(f.model, { backend: f.backend, threads: f.threads }),
+    () =>
+      loadModel(f.model, {
+        backend: f.backend,
+        threads: f.threads,
+        // A model you trained yourself names its codebook beside its data folder.
+        allowOutside: f.allowOutside,
+      }),
   );
   const m = model.manifest;
   const schedule = await readSchedule(
@@ -198,6 +210,67 @@ async function main(): Promise<void> {
   } finally {
     await unlock();
   }
+}
+
+/** Pictures in the mosaic at most (the rest are in --pngs). */
+const MOSAIC_LIMIT = 144;
+
+/**
+ * Decode the sampled grids (in chunks, so a large run never holds every picture at once),
+ * resize them for evaluation when asked (`--image-size-eval`, bicubic, as the paper evaluates
+ * its 384-pixel pictures at 256), write each as a PNG (`--pngs`: images/<index>_<class>.png),
+ * and the first pictures as `samples.png`.
+ */
+async function writePictures(
+  f: z.infer<typeof Flags>,
+  grids: { n: number; frames: number; height: number; width: number; tokens: Int32Array },
+  classes: number[],
+  tokenizer: Tokenizer,
+): Promise<void> {
+  const cells = grids.frames * grids.height * grids.width;
+  const chunk = 16;
+  const shown: ImageBatch[] = [];
+  if (f.pngs) await Deno.mkdir(`${f.out}/images`, { recursive: true });
+  for (let start = 0; start < grids.n; start += chunk) {
+    const n = Math.min(chunk, grids.n - start);
+    let pictures = await tokenizer.decode({
+      ...grids,
+      n,
+      tokens: grids.tokens.subarray(start * cells, (start + n) * cells),
+    });
+    if (f.imageSizeEval) pictures = await resizeImages(pictures, f.imageSizeEval, f.imageSizeEval);
+    if (f.pngs) {
+      const per = (pictures.frames ?? 1) * pictures.height * pictures.width * 3;
+      for (let i = 0; i < n; i++) {
+        const one = { ...pictures, n: 1, data: pictures.data.subarray(i * per, (i + 1) * per) };
+        const name = `${String(start + i).padStart(6, "0")}_${classes[start + i]}.png`;
+        await writeFileAtomic(
+          `${f.out}/images/${name}`,
+          await rgbToPng(mosaicImage(one, {
+            scale: 1,
+            gap: 0,
+          })),
+        );
+      }
+    }
+    if (start < MOSAIC_LIMIT) shown.push(pictures);
+  }
+  const per = (shown[0].frames ?? 1) * shown[0].height * shown[0].width * 3;
+  const limit = Math.min(grids.n, MOSAIC_LIMIT);
+  const data = new Uint8Array(limit * per);
+  let at = 0;
+  for (const b of shown) {
+    const take = Math.min(b.data.length, data.length - at);
+    data.set(b.data.subarray(0, take), at);
+    at += take;
+  }
+  const mosaic = { ...shown[0], n: limit, data };
+  const first = shown[0];
+  const scale = first.width >= 128 ? 1 : 2;
+  await writeFileAtomic(
+    `${f.out}/samples.png`,
+    await rgbToPng(mosaicImage(mosaic, { cols: Math.min(f.count, 16), scale })),
+  );
 }
 
 /** Which part of a sharded run this process samples (shard null: the whole run). */
@@ -285,11 +358,7 @@ async function sampleInto(
     `${f.out}/labels.npy`,
     encodeNpy({ ...labelArray(classes, m.numClasses), shape: [n] }, false),
   );
-  const png = await tokensToMosaic({ n, frames, height, width, tokens: run.tokens }, tokenizer, {
-    cols: f.count,
-    scale: 2,
-  });
-  await writeFileAtomic(`${f.out}/samples.png`, png);
+  await writePictures(f, { n, frames, height, width, tokens: run.tokens }, classes, tokenizer);
   const steps = schedule.steps.length;
   const summary = {
     format: "parlab-run/1",

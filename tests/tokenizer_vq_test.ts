@@ -7,6 +7,9 @@
 import { assert, assertEquals } from "./assert.ts";
 import { loadNpyFile } from "../src/io/npy.ts";
 import { parseVqManifest, VqTokenizer } from "../src/tokenizer/vq.ts";
+import { denoRun } from "./deno_run.ts";
+import { loadOnnxModel } from "../src/model/onnx_node.ts";
+import { loadModelTokenizer } from "../src/model/tokenizer.ts";
 
 const dir = new URL("../fixtures/tokenizers/", import.meta.url);
 const MANIFEST = new URL("vq-tiny16.tokenizer.json", dir);
@@ -100,6 +103,64 @@ Deno.test("VQ tokenizer manifest: wrong format, missing graphs and hashes name t
     await Deno.writeTextFile(`${dirCopy}/t.json`, JSON.stringify(wrong));
     const err = await VqTokenizer.load(`${dirCopy}/t.json`).then(() => null, (e) => e as Error);
     assert(err?.name === "ManifestError" && err.message.includes("sha256"), String(err));
+  } finally {
+    await Deno.remove(dirCopy, { recursive: true });
+  }
+});
+
+Deno.test("VQ model: deno task sample decodes through the tokenizer the manifest names", async () => {
+  const out = await Deno.makeTempDir({ prefix: "parlab-vq-" });
+  try {
+    const r = await denoRun([
+      new URL("../main/sample.ts", import.meta.url).pathname,
+      "--model",
+      new URL("../fixtures/models/random-par4-vq.json", import.meta.url).pathname,
+      "--classes",
+      "0,999",
+      "--pngs",
+      "--image-size-eval",
+      "256",
+      "--out",
+      out,
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const names = [...Deno.readDirSync(`${out}/images`)].map((e) => e.name).sort();
+    assertEquals(names, ["000000_0.png", "000001_999.png"]);
+    const png = await Deno.readFile(`${out}/images/000001_999.png`);
+    const view = new DataView(png.buffer, png.byteOffset);
+    assertEquals([view.getUint32(16), view.getUint32(20)], [256, 256], "resized for evaluation");
+    const labels = await loadNpyFile(`${out}/labels.npy`);
+    assertEquals([labels.dtype, Array.from(labels.data as Uint16Array)], ["uint16", [0, 999]]);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("VQ model: a tokenizer whose codebook differs from the vocabulary is refused", async () => {
+  const dirCopy = await Deno.makeTempDir();
+  try {
+    const json = JSON.parse(await Deno.readTextFile(MANIFEST));
+    for (const f of json.files) await Deno.copyFile(new URL(f.path, dir), `${dirCopy}/${f.path}`);
+    json.codebookSize = 512;
+    await Deno.writeTextFile(`${dirCopy}/t.tokenizer.json`, JSON.stringify(json));
+    const model = JSON.parse(
+      await Deno.readTextFile(new URL("../fixtures/models/random-par4-vq.json", import.meta.url)),
+    );
+    await Deno.copyFile(
+      new URL("../fixtures/models/random-par4-vq.onnx", import.meta.url),
+      `${dirCopy}/m.onnx`,
+    );
+    model.onnx = "m.onnx";
+    model.tokenizer = { kind: "vq", manifest: "t.tokenizer.json" };
+    await Deno.writeTextFile(`${dirCopy}/m.json`, JSON.stringify(model));
+    const m = await loadOnnxModel(`${dirCopy}/m.json`);
+    try {
+      const err = await loadModelTokenizer(m).then(() => null, (e) => e as Error);
+      assert(err?.name === "ManifestError", String(err));
+      assert(err.message.includes("512 codes") && err.message.includes("1024"), err.message);
+    } finally {
+      await m.dispose();
+    }
   } finally {
     await Deno.remove(dirCopy, { recursive: true });
   }

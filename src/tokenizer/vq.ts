@@ -89,6 +89,16 @@ export function parseVqManifest(json: unknown, where: string): VqManifest {
   return parsed.data;
 }
 
+/**
+ * Byte value -> [-1, 1] exactly as torchvision's ToTensor + Normalize(0.5, 0.5) compute it in
+ * float32 (v / 255, then (x - 0.5) / 0.5, each rounded), which LlamaGen's code extraction uses;
+ * v / 127.5 - 1 differs in the last bit for half the values.
+ */
+const TO_UNIT = Float32Array.from({ length: 256 }, (_, v) => {
+  const x = Math.fround(v / 255);
+  return Math.fround(Math.fround(x - 0.5) / 0.5);
+});
+
 /** The LlamaGen VQ tokenizer on onnxruntime-node (see the module doc). */
 export class VqTokenizer implements Tokenizer {
   readonly kind = "vq";
@@ -172,7 +182,7 @@ export class VqTokenizer implements Tokenizer {
 
   /**
    * Encode pictures (uint8 RGB; sides divisible by `downsample`, e.g. 384 x 384 -> 24 x 24) to
-   * code grids: pixels go to [-1, 1] as x / 127.5 - 1, NCHW.
+   * code grids: pixels go to [-1, 1] as torchvision's (x / 255 - 0.5) / 0.5 in float32, NCHW.
    */
   async encode(clips: ImageBatch): Promise<TokenGrids> {
     const images = asFrames(clips);
@@ -192,7 +202,7 @@ export class VqTokenizer implements Tokenizer {
     for (let i = 0; i < n; i++) {
       const src = i * plane * 3;
       for (let q = 0; q < plane; q++) {
-        for (let c = 0; c < 3; c++) x[(i * 3 + c) * plane + q] = data[src + q * 3 + c] / 127.5 - 1;
+        for (let c = 0; c < 3; c++) x[(i * 3 + c) * plane + q] = TO_UNIT[data[src + q * 3 + c]];
       }
     }
     const tokens = await this.encodePixels(x, n, height, width);
