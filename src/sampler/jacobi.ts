@@ -34,7 +34,7 @@ import { checkFiniteLogits } from "./checks.ts";
 import { TokenDrawer } from "./distribution.ts";
 import { buildStepInputs } from "./layout.ts";
 import type { SampleResult, StepTrace } from "./sampler.ts";
-import { effectiveSettings, SampleOptionsError } from "./settings.ts";
+import { effectiveSettings, guidedSteps, SampleOptionsError } from "./settings.ts";
 import { acceptDraft, DistributionTable, drawResidual } from "./speculative.ts";
 import {
   batchRows,
@@ -62,8 +62,13 @@ export interface JacobiOptions {
   draftInit?: DraftInit;
   /** Guidance scale s: logits = u + s * (c - u). 1 turns guidance off. */
   cfgScale?: number;
-  /** Cells (raster index) with guidance; later cells use the conditional logits. null: all. */
+  /**
+   * Guidance interval, read by `cfgIntervalRule` over the raster steps: the cell predicted is
+   * the raster step's (cell k is step k). null: every cell.
+   */
   cfgInterval?: number | null;
+  /** How cfgInterval is read: `steps` (default) or `official` (see `guidedSteps`). */
+  cfgIntervalRule?: "steps" | "official";
   /** Softmax temperature. */
   temperature?: number;
   /** Top-k filter, 0 = off. */
@@ -155,7 +160,9 @@ export async function sampleJacobi(model: ARModel, options: JacobiOptions): Prom
 
   const images = classes.length;
   const V = m.vocabSize;
-  const guided = o.cfgScale !== 1;
+  // Unconditional rows only when guiding (scale above 1), as sample() and the official sampler.
+  const guided = o.cfgScale > 1;
+  const guidance = guidedSteps(Array.from({ length: C }, (_, k) => ({ cells: [k] })), o);
   const { rowClasses, imageOfRow } = batchRows(classes, guided);
   const streams = classes.map((_, b) => imageStream(o.seed, offset + b));
   const drawer = new TokenDrawer(V);
@@ -207,7 +214,7 @@ export async function sampleJacobi(model: ARModel, options: JacobiOptions): Prom
     checkFiniteLogits(m, out.logits, iterations.length, T, V);
 
     const logitsOf = (b: number, k: number) => {
-      const useGuidance = guided && (o.cfgInterval === null || n + k < o.cfgInterval);
+      const useGuidance = guidance[n + k];
       const cond = out.logits.subarray((b * T + k) * V, (b * T + k + 1) * V);
       const uncond = useGuidance
         ? out.logits.subarray(((images + b) * T + k) * V, ((images + b) * T + k + 1) * V)

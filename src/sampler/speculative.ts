@@ -65,6 +65,14 @@ export class DistributionTable {
       for (let i = 0; i < V; i++) out[i] = p[i] / sum;
       return out;
     }
+    if (options.topK === 1) {
+      // Greedy: the most likely id (the lowest among ties), as the ranked sort would keep.
+      let best = 0;
+      for (let i = 1; i < V; i++) if (p[i] > p[best]) best = i;
+      out.fill(0);
+      out[best] = 1;
+      return out;
+    }
     for (let i = 0; i < V; i++) p[i] /= sum;
     const ids = this.#ids;
     const byProbability = (a: number, b: number) => (p[b] - p[a]) || (a - b);

@@ -34,7 +34,7 @@ import { checkFiniteLogits, checkUniforms } from "./checks.ts";
 import { TokenDrawer } from "./distribution.ts";
 import { buildStepInputs } from "./layout.ts";
 import type { SampleResult, StepTrace } from "./sampler.ts";
-import { effectiveSettings, SampleOptionsError } from "./settings.ts";
+import { effectiveSettings, guidedSteps, SampleOptionsError } from "./settings.ts";
 import { acceptDraft, DistributionTable, drawResidual } from "./speculative.ts";
 import {
   batchRows,
@@ -65,8 +65,13 @@ export interface ZipAROptions {
   adaptive?: boolean | { minWindow?: number };
   /** Guidance scale s: logits = u + s * (c - u). 1 turns guidance off. */
   cfgScale?: number;
-  /** Model calls with guidance; later calls use the conditional logits. null: every call. */
+  /**
+   * Guidance interval, read by `cfgIntervalRule` over the calls of `zipar(grid, { window })`
+   * (the adaptive variant uses the same table: its calls are at most that many). null: all.
+   */
   cfgInterval?: number | null;
+  /** How cfgInterval is read: `steps` (default) or `official` (see `guidedSteps`). */
+  cfgIntervalRule?: "steps" | "official";
   /** Softmax temperature. */
   temperature?: number;
   /** Top-k filter, 0 = off. */
@@ -218,7 +223,9 @@ export async function sampleZipAR(model: ARModel, options: ZipAROptions): Promis
   const drawnOf = new Int32Array(images);
   const nextUniform = (b: number) => uniforms ? uniforms[b * C + drawnOf[b]++] : streams[b].next();
 
-  const guided = o.cfgScale !== 1;
+  // Unconditional rows only when guiding (scale above 1), as sample() and the official sampler.
+  const guided = o.cfgScale > 1;
+  const guidance = guidedSteps(zipar(grid, { window: s }).steps, o);
   const { rowClasses } = batchRows(classes, guided);
   const tokens = new Int32Array(images * C);
   const rowWindows = new Int32Array(images * R);
@@ -349,7 +356,7 @@ export async function sampleZipAR(model: ARModel, options: ZipAROptions): Promis
     const out = await model.step(cache, { batch, length: T, inputIds, positionIds, attentionMask });
     modelSeconds += out.modelSeconds;
     checkFiniteLogits(m, out.logits, t, T, V);
-    const useGuidance = guided && (o.cfgInterval === null || t < o.cfgInterval);
+    const useGuidance = guidance[t] ?? false;
 
     const committed = new Int32Array(images);
     plans.forEach((p, b) => {

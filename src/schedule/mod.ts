@@ -41,3 +41,4 @@ export {
   type ScheduleFamily,
   scheduleNameExamples,
 } from "./registry.ts";
+export { checkZipARWindow, rasterRows, zipar, type ZipARScheduleOptions } from "./zipar.ts";

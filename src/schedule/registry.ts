@@ -9,6 +9,7 @@ import { ConfigError } from "../util/errors.ts";
 import type { Grid } from "../media/grid.ts";
 import type { Schedule } from "./schedule.ts";
 import { par, parWithoutInitial, randomGroups, raster, rasterGroups } from "./builders.ts";
+import { zipar } from "./zipar.ts";
 
 /** A family of schedules that share a name pattern. */
 export interface ScheduleFamily {
@@ -75,6 +76,14 @@ const families: ScheduleFamily[] = [
     examples: ["random4", "random4-s1"],
     description: "groups of n random cells (seeded)",
     build: (grid, [, num, seed]) => randomGroups(grid, { n: Number(num), seed: Number(seed ?? 0) }),
+  },
+  {
+    name: "zipar",
+    pattern: /^zipar(\d+)$/,
+    examples: ["zipar8", "zipar4"],
+    description: "ZipAR's wavefront with local window s (row r+1 starts once row r has s " +
+      "tokens); the cells of each step, for figures and probes (sample it with sampleZipAR)",
+    build: (grid, [, s]) => zipar(grid, { window: Number(s) }),
   },
 ];
 
