@@ -3,7 +3,8 @@
  * analyze`): marginal and conditional entropy maps, mutual information by offset, against
  * distance and per class, and the dependency cost of the standard schedules; plus the
  * model-based entropy increase maps when teacher-forcing results are passed in.
- * Writes figures (SVG + PNG) and one JSON of numbers into an output folder.
+ * Writes figures (SVG + PNG) and one JSON of numbers into an output folder. Token folders
+ * written by `deno task tokenize` go through {@link runTokenFolderDependencyAnalysis}.
  * The command line is `main/dependency.ts` (`deno task dependency`).
  * @module
  */
@@ -49,7 +50,16 @@ import {
   saveFigure,
   scheduleCostFigure,
 } from "../src/viz/mod.ts";
-import { loadEmojiDataset, loadPatchTokenizer } from "../src/data/mod.ts";
+import {
+  loadEmojiDataset,
+  loadPatchTokenizer,
+  loadTokenSet,
+  type TokenFolder,
+  type TokenFolderManifest,
+} from "../src/data/mod.ts";
+import { parseVqManifest, PatchKMeansTokenizer } from "../src/tokenizer/mod.ts";
+import { loadNpyFile } from "../src/io/npy.ts";
+import { sha256Hex } from "../src/io/hash.ts";
 import { UsageError } from "../src/util/errors.ts";
 import { loadOnnxModel } from "../src/model/mod.ts";
 import { teacherForce } from "../src/sampler/mod.ts";
@@ -639,4 +649,137 @@ export async function runFixtureDependencyAnalysis(
     progress: options.progress,
     increase,
   });
+}
+
+/** Options of {@link runTokenFolderDependencyAnalysis}. */
+export interface TokenFolderDependencyOptions {
+  /** Worker count for the pair engine (default 2). */
+  workers?: number;
+  /** Show progress bars on stderr (default true). */
+  progress?: boolean;
+  /** Coarse clusters G (default 32). */
+  groups?: number;
+}
+
+/** {@link DependencyAnalysisSummary} of a token folder, with where it came from and notes. */
+export interface TokenFolderDependencySummary extends DependencyAnalysisSummary {
+  /** The token folder and its tokenizer. */
+  source: { tokens: string; tokenizer: TokenFolderManifest["tokenizer"]; classes: number };
+  /** What was left out and why (e.g. the coarse pass without a codebook). */
+  notes: string[];
+}
+
+/** Codebook vectors for the coarse pass, or why there are none. */
+export interface FolderCodebook {
+  codebook?: { data: ArrayLike<number>; dim: number };
+  note?: string;
+}
+
+/**
+ * The codebook vectors of the tokenizer a token folder names, for the coarse-grained pass: a
+ * patch k-means codebook's patches, or the embeddings a VQ tokenizer manifest lists under an
+ * optional `"codebook"` field (an `.npy` float32/float64 `[K, embedDim]` beside the manifest,
+ * sha256-checked when `files` lists it). Without them (the file is gone or changed, or the VQ
+ * manifest has no such field) the result carries a note instead.
+ */
+export async function tokenFolderCodebook(m: TokenFolderManifest): Promise<FolderCodebook> {
+  const t = m.tokenizer;
+  const skip = (why: string): FolderCodebook => ({
+    note: `coarse-grained pass skipped: ${why}; the results on the ${m.vocabSize} fine codes are ` +
+      "complete",
+  });
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(t.path);
+  } catch (err) {
+    return skip(`the tokenizer file ${t.path} cannot be read (${(err as Error).message})`);
+  }
+  if (await sha256Hex(bytes) !== t.sha256) {
+    return skip(`the tokenizer file ${t.path} changed since the tokens were written (sha256)`);
+  }
+  if (t.kind === "patch-kmeans") {
+    const tok = PatchKMeansTokenizer.fromBytes(bytes, t.path);
+    if (tok.vocabSize !== m.vocabSize) {
+      return skip(`the codebook has ${tok.vocabSize} codes, the tokens ${m.vocabSize}`);
+    }
+    return { codebook: { data: tok.codebook, dim: tok.downsample * tok.downsample * 3 } };
+  }
+  if (t.kind !== "vq") return skip(`tokenizer kind "${t.kind}" has no known codebook`);
+  const json = JSON.parse(new TextDecoder().decode(bytes));
+  const vq = parseVqManifest(json, t.path);
+  const field = (json as { codebook?: unknown }).codebook;
+  const rel = typeof field === "string"
+    ? field
+    : typeof (field as { path?: unknown })?.path === "string"
+    ? (field as { path: string }).path
+    : null;
+  if (!rel) {
+    return skip(
+      `the VQ tokenizer manifest ${vq.name} provides no codebook embeddings (an optional ` +
+        `"codebook": "<file>.npy", float32 [${vq.codebookSize}, ${vq.embedDim}])`,
+    );
+  }
+  const url = new URL(rel, new URL(`file://${t.path}`));
+  const listed = vq.files.find((f) => f.path === rel);
+  if (listed) {
+    const got = await sha256Hex(await Deno.readFile(url));
+    if (got !== listed.sha256) return skip(`${rel} does not match its sha256 in the manifest`);
+  }
+  const array = await loadNpyFile(url);
+  const [k, dim] = array.shape;
+  if (
+    (array.dtype !== "float32" && array.dtype !== "float64") || array.shape.length !== 2 ||
+    k !== m.vocabSize
+  ) {
+    return skip(
+      `${rel} is ${array.dtype} (${array.shape.join(", ")}), not float [${m.vocabSize}, dim]`,
+    );
+  }
+  return { codebook: { data: array.data as Float32Array | Float64Array, dim } };
+}
+
+/**
+ * The dependency analysis of a token folder as `deno task tokenize` writes it (`manifest.json`,
+ * `tokens.npy`, `labels.npy`; its path, or the folder `loadTokenSet` read):
+ * {@link runDependencyAnalysis} on its grids, per class when it
+ * has more than one class, coarse-grained with the tokenizer's codebook where there is one
+ * (else skipped, with a note). `dependency.json` also records the source and the notes.
+ * @example
+ * const s = await runTokenFolderDependencyAnalysis("out/tokens", "results/dependency-imagenet");
+ */
+export async function runTokenFolderDependencyAnalysis(
+  tokens: string | URL | TokenFolder,
+  outDir: string,
+  options: TokenFolderDependencyOptions = {},
+): Promise<TokenFolderDependencySummary> {
+  const set = typeof tokens === "string" || tokens instanceof URL
+    ? await loadTokenSet(tokens)
+    : tokens;
+  const found = await tokenFolderCodebook(set.manifest);
+  const classes = set.classNames.length;
+  const summary = await runDependencyAnalysis({
+    tokens: {
+      tokens: set.tokens,
+      count: set.count,
+      grid: set.grid,
+      vocabSize: set.vocabSize,
+      ...(classes > 1 ? { labels: set.labels, classNames: set.classNames } : {}),
+    },
+    codebook: found.codebook,
+    groups: options.groups,
+    outDir,
+    workers: options.workers,
+    progress: options.progress,
+  });
+  const out: TokenFolderDependencySummary = {
+    ...summary,
+    source: {
+      tokens: decodeURIComponent(set.dir.pathname),
+      tokenizer: set.manifest.tokenizer,
+      classes,
+    },
+    notes: found.note ? [found.note] : [],
+  };
+  await writeFileAtomic(`${outDir}/dependency.json`, JSON.stringify(out, null, 2));
+  return out;
 }

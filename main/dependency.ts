@@ -3,16 +3,25 @@
  * the model-free dependency analysis of the emoji fixture (analysis/dependency.ts), and with
  * `--models` the model-based entropy increase maps (teacher-forced on val; the first model is
  * the sequential base).
+ *
+ * `--tokens DIR` analyses a token folder written by `deno task tokenize` instead of the fixture
+ * (per class when it has several; coarse-grained when its tokenizer provides a codebook, else
+ * that pass is skipped with a note).
  * @module
  */
 import { z } from "../src/deps/zod.ts";
-import { numberFlag, parseFlags, runMain } from "../src/util/cli.ts";
+import { flagError, numberFlag, parseFlags, runMain } from "../src/util/cli.ts";
+import { loadTokenSet } from "../src/data/token_files.ts";
 import { UsageError } from "../src/util/errors.ts";
 import { EntropyInputError } from "../src/entropy/tokens.ts";
-import { runFixtureDependencyAnalysis } from "../analysis/dependency.ts";
+import {
+  type DependencyAnalysisSummary,
+  runFixtureDependencyAnalysis,
+  runTokenFolderDependencyAnalysis,
+} from "../analysis/dependency.ts";
 
 const USAGE = "Usage: deno task dependency [--out DIR] [--split train|val] [--workers N] " +
-  "[--models base.json,other.json,...]";
+  "[--models base.json,other.json,...] [--tokens DIR]";
 
 if (import.meta.main) {
   await runMain("dependency", async () => {
@@ -20,9 +29,10 @@ if (import.meta.main) {
       Deno.args,
       z.object({
         out: z.string().min(1).default("results/dependency"),
-        split: z.enum(["train", "val"]).default("train"),
+        split: z.enum(["train", "val"]).optional(),
         workers: numberFlag().pipe(z.number().int().min(0).max(64)).optional(),
         models: z.string().min(1).optional(),
+        tokens: z.string().min(1, "is empty (an unset shell variable?)").optional(),
       }),
       [],
       USAGE,
@@ -34,11 +44,30 @@ if (import.meta.main) {
           "--models: name a sequential base and at least one model to compare, comma-separated",
         );
       }
-      const s = await runFixtureDependencyAnalysis(flags.out, {
-        split: flags.split,
-        workers: flags.workers,
-        models,
-      });
+      if (flags.tokens && (flags.split || models)) {
+        throw new UsageError(
+          `--${flags.split ? "split" : "models"}: applies to the emoji fixture only, not to ` +
+            `--tokens (a token folder is analysed whole${
+              models ? "; the model-based maps teacher-force the fixture's val split" : ""
+            }). Fix: drop --${flags.split ? "split" : "models"} or --tokens`,
+        );
+      }
+      let s: DependencyAnalysisSummary;
+      if (flags.tokens) {
+        const dir = flags.tokens;
+        const set = await flagError("--tokens", () => loadTokenSet(dir));
+        const t = await runTokenFolderDependencyAnalysis(set, flags.out, {
+          workers: flags.workers,
+        });
+        for (const note of t.notes) console.log(`note: ${note}`);
+        s = t;
+      } else {
+        s = await runFixtureDependencyAnalysis(flags.out, {
+          split: flags.split ?? "train",
+          workers: flags.workers,
+          models,
+        });
+      }
       const costs = Object.entries(s.scheduleCosts)
         .map(([name, c]) => `${name} ${c.total.toFixed(0)}`)
         .join(", ");

@@ -1,6 +1,7 @@
 /**
  * Emoji token data: loaders for the committed fixtures (token grids, labels, codebook), the
- * deterministic builder behind `deno task data`, and its picture loading and split.
+ * deterministic builder behind `deno task data`, and its picture loading and split; token files
+ * and token folders (`deno task tokenize`'s output).
  * @module
  */
 export {
@@ -25,12 +26,23 @@ export {
   listEmojiItems,
   splitOf,
 } from "./emoji_source.ts";
-export { type LoadedPictures, loadPictures, pictureToRgb, type SkippedImage } from "./images.ts";
+export {
+  type LoadedPictures,
+  loadPictures,
+  pictureToRgb,
+  resizeImages,
+  type SkippedImage,
+} from "./images.ts";
 export {
   checkTokenArray,
   labelArray,
   loadLabelFile,
   loadTokenFile,
+  loadTokenSet,
+  TOKEN_FOLDER_FORMAT,
   type TokenFile,
   type TokenFileExpectation,
+  type TokenFolder,
+  type TokenFolderManifest,
+  TokenFolderManifestSchema,
 } from "./token_files.ts";
