@@ -10,7 +10,7 @@
  * class, named after the folder, label 0). Pictures are pre-processed like LlamaGen's
  * `autoregressive/train/extract_codes_c2i.py` (ADM's `center_crop_arr`: box-halve while the short
  * side is at least twice `--size`, bicubic-resize the short side to `--size`, centre-crop), with
- * Pillow's resampling reproduced bit for bit (see {@link centerCropArr} and docs/tokenize.md for
+ * Pillow's resampling reproduced bit for bit (see {@link centerCropArr} and src/data/README.md for
  * what may still differ), then encoded in batches by a VQ tokenizer (its manifest) or a patch
  * k-means codebook (`.npy`/`.npy.gz`).
  *

@@ -53,3 +53,11 @@ export {
 export { inceptionScore, type InceptionScoreResult } from "./inception_score.ts";
 export { manifoldRadii, type PrecisionRecall, precisionRecall } from "./precision_recall.ts";
 export { encodeReferenceStats, loadReferenceStats, type ReferenceStats } from "./reference.ts";
+export {
+  collectFidFeatures,
+  type CollectOptions,
+  type FidFeatures,
+  frechetLowRank,
+  frechetToReference,
+} from "./fid.ts";
+export { folderPictures, npzPictures, type PictureSource, tokenPictures } from "./fid_sources.ts";
