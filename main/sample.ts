@@ -19,11 +19,13 @@ import {
   cellCount,
   effectiveSettings,
   encodeNpy,
+  estimateModelMemory,
   flagError,
   formatBytes,
   type ImageBatch,
   labelArray,
   listFlag,
+  loadManifest,
   loadModel,
   lockFolder,
   mosaicImage,
@@ -166,6 +168,7 @@ interface RunKey {
 
 async function main(): Promise<void> {
   const f = parseFlags(Deno.args, Flags, ["entropy", "fresh", "pngs", "allowOutside"], USAGE);
+  await announceMemory(f);
   const model = await flagError(
     "--model",
     () =>
@@ -271,6 +274,32 @@ async function writePictures(
     `${f.out}/samples.png`,
     await rgbToPng(mosaicImage(mosaic, { cols: Math.min(f.count, 16), scale })),
   );
+}
+
+/**
+ * Say what the model will take before loading it (a 1.4 GB graph should not be discovered by
+ * running out of memory). Quiet when the manifest cannot be read: loading names that problem.
+ */
+async function announceMemory(f: z.infer<typeof Flags>): Promise<void> {
+  try {
+    const { manifest, url } = await loadManifest(f.model);
+    if (url.protocol !== "file:") return;
+    const graph = await Deno.stat(new URL(manifest.onnx, url));
+    let bytes = graph.size;
+    const data = await Deno.stat(new URL(`${manifest.onnx}.data`, url)).catch(() => null);
+    if (data) bytes += data.size;
+    const guided = (f.cfg ?? manifest.sampling.cfgScale) > 1;
+    const rows = f.batch * (guided ? 2 : 1);
+    const est = estimateModelMemory(manifest, bytes, rows);
+    if (est.total > 1e9) {
+      console.log(
+        `model ${manifest.name}: ${formatBytes(bytes)} of graph; sampling ${rows} rows at a ` +
+          `time needs about ${formatBytes(est.total)} of memory`,
+      );
+    }
+  } catch {
+    // the load below reports it
+  }
 }
 
 /** Which part of a sharded run this process samples (shard null: the whole run). */

@@ -18,3 +18,4 @@ export { loadModelTokenizer } from "./tokenizer.ts";
 export { FIXTURE_MODELS_DIR, fixtureModel } from "./fixtures.ts";
 export { loadWebGpuModel, type WebGpuLoadOptions, WebGpuModel } from "./onnx_webgpu.ts";
 export { loadModel, type LoadModelOptions } from "./load.ts";
+export { estimateModelMemory, type MemoryEstimate } from "./memory.ts";
