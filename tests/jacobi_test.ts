@@ -3,7 +3,6 @@ import { makeGrid } from "../src/media/mod.ts";
 import { loadOnnxModel } from "../src/model/mod.ts";
 import {
   acceptDraft,
-  DistributionTable,
   drawFromTable,
   drawResidual,
   functionModel,
@@ -31,11 +30,11 @@ function streamUniforms(seed: number, images: number, cells: number): Float64Arr
   return out;
 }
 
-Deno.test("DistributionTable is the distribution TokenDrawer draws from", () => {
+Deno.test("TokenDrawer.probabilities is the distribution TokenDrawer draws from", () => {
   const V = 50;
   const rng = new Rng(3);
   const drawer = new TokenDrawer(V);
-  const table = new DistributionTable(V);
+  const table = new TokenDrawer(V);
   const p = new Float64Array(V);
   for (
     const o of [

@@ -108,6 +108,73 @@ export class TokenDrawer {
   }
 
   /**
+   * Steps 3-5 after {@link #exponentials}: the probabilities normalised in the scratch buffer,
+   * top-k (renormalised) then top-p applied by rank; returns how many ids are kept, ranked
+   * first in the id scratch (`ids[0 .. kept)`).
+   */
+  #filter(sum: number, options: SamplingOptions): number {
+    const p = this.#p;
+    const V = this.vocab;
+    for (let i = 0; i < V; i++) p[i] /= sum;
+    const ids = this.#ids;
+    const byProbability = (a: number, b: number) => (p[b] - p[a]) || (a - b);
+    for (let i = 0; i < V; i++) ids[i] = i;
+    let kept = V;
+    if (options.topK > 0 && options.topK < V) {
+      ids.sort(byProbability);
+      kept = options.topK;
+      let total = 0;
+      for (let r = 0; r < kept; r++) total += p[ids[r]];
+      for (let r = 0; r < kept; r++) p[ids[r]] /= total;
+    }
+    if (options.topP < 1) {
+      const head = ids.subarray(0, kept);
+      head.sort(byProbability);
+      let run = 0;
+      for (let r = 0; r < kept; r++) {
+        run += p[head[r]];
+        if (run >= options.topP) {
+          kept = r + 1;
+          break;
+        }
+      }
+    }
+    return kept;
+  }
+
+  /**
+   * The distribution {@link draw} samples from, written into `out` (length V; zero outside the
+   * top-k / top-p set; sums to 1): the target and proposal probabilities of speculative
+   * decoding.
+   * @param cond conditional logits [V]
+   * @param uncond unconditional logits [V] when guidance is on, else null
+   * @param scale guidance scale s
+   */
+  probabilities(
+    cond: Float32Array,
+    uncond: Float32Array | null,
+    scale: number,
+    options: SamplingOptions,
+    out: Float64Array,
+  ): Float64Array {
+    const sum = this.#exponentials(cond, uncond, scale, options.temperature);
+    const p = this.#p;
+    const V = this.vocab;
+    if (!(options.topK > 0 && options.topK < V) && !(options.topP < 1)) {
+      for (let i = 0; i < V; i++) out[i] = p[i] / sum;
+      return out;
+    }
+    const kept = this.#filter(sum, options);
+    const ids = this.#ids;
+    out.fill(0);
+    for (let r = 0; r < kept; r++) out[ids[r]] = p[ids[r]];
+    let total = 0;
+    for (let i = 0; i < V; i++) total += out[i];
+    for (let i = 0; i < V; i++) out[i] /= total;
+    return out;
+  }
+
+  /**
    * Draw one token id from the logits of one slot.
    * @param cond conditional logits [V]
    * @param uncond unconditional logits [V] when guidance is on, else null
@@ -135,30 +202,8 @@ export class TokenDrawer {
       }
       return V - 1;
     }
-    for (let i = 0; i < V; i++) p[i] /= sum;
+    const kept = this.#filter(sum, options);
     const ids = this.#ids;
-    const byProbability = (a: number, b: number) => (p[b] - p[a]) || (a - b);
-    for (let i = 0; i < V; i++) ids[i] = i;
-    let kept = V;
-    if (topK) {
-      ids.sort(byProbability);
-      kept = options.topK;
-      let sum = 0;
-      for (let r = 0; r < kept; r++) sum += p[ids[r]];
-      for (let r = 0; r < kept; r++) p[ids[r]] /= sum;
-    }
-    if (topP) {
-      const head = ids.subarray(0, kept);
-      head.sort(byProbability);
-      let run = 0;
-      for (let r = 0; r < kept; r++) {
-        run += p[head[r]];
-        if (run >= options.topP) {
-          kept = r + 1;
-          break;
-        }
-      }
-    }
     const keep = this.#keep;
     keep.fill(0);
     for (let r = 0; r < kept; r++) keep[ids[r]] = 1;

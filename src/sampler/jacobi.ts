@@ -35,7 +35,7 @@ import { TokenDrawer } from "./distribution.ts";
 import { buildStepInputs } from "./layout.ts";
 import type { SampleResult, StepTrace } from "./sampler.ts";
 import { effectiveSettings, guidedSteps, SampleOptionsError } from "./settings.ts";
-import { acceptDraft, DistributionTable, drawResidual } from "./speculative.ts";
+import { acceptDraft, drawResidual } from "./speculative.ts";
 import {
   batchRows,
   checkClassList,
@@ -166,7 +166,7 @@ export async function sampleJacobi(model: ARModel, options: JacobiOptions): Prom
   const { rowClasses, imageOfRow } = batchRows(classes, guided);
   const streams = classes.map((_, b) => imageStream(o.seed, offset + b));
   const drawer = new TokenDrawer(V);
-  const table = new DistributionTable(V);
+  const table = new TokenDrawer(V);
   // work: committed cells, then the current drafts, per image ([images, cells]).
   const work = new Int32Array(images * C);
   const acceptedDraft = new Uint8Array(images * C);

@@ -30,13 +30,7 @@ export {
   type ZipARSlotKind,
   type ZipARStep,
 } from "./zipar.ts";
-export {
-  acceptDraft,
-  DistributionTable,
-  drawFromTable,
-  drawResidual,
-  type Proposal,
-} from "./speculative.ts";
+export { acceptDraft, drawFromTable, drawResidual, type Proposal } from "./speculative.ts";
 export {
   type FunctionModel,
   functionModel,

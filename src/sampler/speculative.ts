@@ -4,107 +4,11 @@
  * with probability min(1, p(x) / q(x)); otherwise a replacement is drawn from
  * norm(max(0, p - q)). Kept-or-replaced, the token is distributed exactly as p.
  *
- * p and q are the distributions {@link TokenDrawer} draws from (guidance, temperature, top-k,
- * top-p). TokenDrawer only draws; {@link DistributionTable} writes the same distribution out as
- * a probability vector (the steps of distribution.ts's module doc, float64, `fastExp`), and a
- * test checks that inverse-CDF draws from it equal TokenDrawer's draws.
+ * p and q are the distributions TokenDrawer draws from (guidance, temperature, top-k, top-p),
+ * written out by `TokenDrawer.probabilities`; a test checks that inverse-CDF draws from them
+ * equal TokenDrawer's own draws.
  * @module
  */
-import { fastExp } from "./fast_exp.ts";
-import type { SamplingOptions } from "./distribution.ts";
-
-/** Writes the distribution TokenDrawer samples from as a probability vector. */
-export class DistributionTable {
-  readonly #e: Float64Array;
-  readonly #ids: Int32Array;
-  /** Vocabulary size V. */
-  readonly vocab: number;
-
-  /**
-   * Scratch for one vocabulary size.
-   * @param vocab vocabulary size V
-   */
-  constructor(vocab: number) {
-    this.vocab = vocab;
-    this.#e = new Float64Array(vocab);
-    this.#ids = new Int32Array(vocab);
-  }
-
-  /**
-   * The probabilities of one slot's guided, tempered, filtered distribution into `out` (length
-   * V; zero outside the top-k / top-p set; sums to 1).
-   * @param cond conditional logits [V]
-   * @param uncond unconditional logits [V] when guidance is on, else null
-   * @param scale guidance scale s
-   */
-  probabilities(
-    cond: Float32Array,
-    uncond: Float32Array | null,
-    scale: number,
-    options: SamplingOptions,
-    out: Float64Array,
-  ): Float64Array {
-    const V = this.vocab;
-    const p = this.#e;
-    const inv = 1 / options.temperature;
-    let max = -Infinity;
-    for (let i = 0; i < V; i++) {
-      const z = (uncond ? uncond[i] + scale * (cond[i] - uncond[i]) : cond[i]) * inv;
-      p[i] = z;
-      if (z > max) max = z;
-    }
-    let sum = 0;
-    for (let i = 0; i < V; i++) {
-      const e = fastExp(p[i] - max);
-      p[i] = e;
-      sum += e;
-    }
-    const topK = options.topK > 0 && options.topK < V;
-    const topP = options.topP < 1;
-    if (!topK && !topP) {
-      for (let i = 0; i < V; i++) out[i] = p[i] / sum;
-      return out;
-    }
-    if (options.topK === 1) {
-      // Greedy: the most likely id (the lowest among ties), as the ranked sort would keep.
-      let best = 0;
-      for (let i = 1; i < V; i++) if (p[i] > p[best]) best = i;
-      out.fill(0);
-      out[best] = 1;
-      return out;
-    }
-    for (let i = 0; i < V; i++) p[i] /= sum;
-    const ids = this.#ids;
-    const byProbability = (a: number, b: number) => (p[b] - p[a]) || (a - b);
-    for (let i = 0; i < V; i++) ids[i] = i;
-    let kept = V;
-    if (topK) {
-      ids.sort(byProbability);
-      kept = options.topK;
-      let s = 0;
-      for (let r = 0; r < kept; r++) s += p[ids[r]];
-      for (let r = 0; r < kept; r++) p[ids[r]] /= s;
-    }
-    if (topP) {
-      const head = ids.subarray(0, kept);
-      head.sort(byProbability);
-      let run = 0;
-      for (let r = 0; r < kept; r++) {
-        run += p[head[r]];
-        if (run >= options.topP) {
-          kept = r + 1;
-          break;
-        }
-      }
-    }
-    out.fill(0);
-    for (let r = 0; r < kept; r++) out[ids[r]] = p[ids[r]];
-    let total = 0;
-    for (let i = 0; i < V; i++) total += out[i];
-    for (let i = 0; i < V; i++) out[i] /= total;
-    return out;
-  }
-}
 
 /**
  * The draw rule of TokenDrawer on a probability vector: the first id (ascending) whose running

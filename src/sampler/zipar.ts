@@ -35,7 +35,7 @@ import { TokenDrawer } from "./distribution.ts";
 import { buildStepInputs } from "./layout.ts";
 import type { SampleResult, StepTrace } from "./sampler.ts";
 import { effectiveSettings, guidedSteps, SampleOptionsError } from "./settings.ts";
-import { acceptDraft, DistributionTable, drawResidual } from "./speculative.ts";
+import { acceptDraft, drawResidual } from "./speculative.ts";
 import {
   batchRows,
   checkClassList,
@@ -230,7 +230,7 @@ export async function sampleZipAR(model: ARModel, options: ZipAROptions): Promis
   const tokens = new Int32Array(images * C);
   const rowWindows = new Int32Array(images * R);
   const drawer = new TokenDrawer(V);
-  const table = adaptive ? new DistributionTable(V) : null;
+  const table = adaptive ? new TokenDrawer(V) : null;
   const target = adaptive ? new Float64Array(V) : null;
   const state = classes.map(() => new ImageState(R, V, adaptive));
   const cache = model.newCache(rowClasses.length);
