@@ -4,7 +4,7 @@
  * @module
  */
 import type { OrtNode, OrtNodeTypes } from "../deps/ort.ts";
-import { loadSharp } from "../deps/sharp.ts";
+import { resizeImages } from "../data/images.ts";
 import { createNodeSession } from "../runtime/ort_node.ts";
 import { type LoadLimits, readManifestJson, readReferencedFile } from "../runtime/files.ts";
 import { ManifestError } from "../util/errors.ts";
@@ -51,31 +51,6 @@ export interface ClassConsistency {
   predictions: Uint8Array | Uint16Array;
 }
 
-/** Resize every picture of a batch to width x height with sharp (RGB, no alpha). */
-async function resizeBatch(
-  images: ImageBatch,
-  width: number,
-  height: number,
-  kernel: FeatureManifest["input"]["resize"],
-): Promise<ImageBatch> {
-  const per = images.height * images.width * 3;
-  const out = new Uint8Array(images.n * width * height * 3);
-  const sharp = await loadSharp();
-  for (let i = 0; i < images.n; i++) {
-    const { data, info } = await sharp(images.data.subarray(i * per, (i + 1) * per), {
-      raw: { width: images.width, height: images.height, channels: 3 },
-    }).resize(width, height, { fit: "fill", kernel }).removeAlpha().raw().toBuffer({
-      resolveWithObject: true,
-    });
-    if (info.channels !== 3 || data.length !== width * height * 3) {
-      throw new Error(
-        `sharp resized picture ${i} to ${info.width}x${info.height}x${info.channels}`,
-      );
-    }
-    out.set(data, i * width * height * 3);
-  }
-  return { n: images.n, height, width, data: out };
-}
 
 /**
  * Runs a user's ONNX image model described by a feature manifest (see `feature_manifest.ts`).
@@ -189,7 +164,7 @@ export class ImageFeatureExtractor {
     const { input, outputs, featureDim } = this.manifest;
     const pics = images.height === input.height && images.width === input.width
       ? images
-      : await resizeBatch(images, input.width, input.height, input.resize);
+      : await resizeImages(images, input.width, input.height, input.resize);
     const fixed = input.batchSize;
     const batch = fixed ?? options.batchSize ?? 64;
     const classes = outputs.logits ? this.manifest.classNames!.length : 0;

@@ -34,7 +34,12 @@ import { checkFiniteLogits } from "./checks.ts";
 import { TokenDrawer } from "./distribution.ts";
 import { buildStepInputs } from "./layout.ts";
 import type { SampleResult, StepTrace } from "./sampler.ts";
-import { effectiveSettings, guidedSteps, SampleOptionsError } from "./settings.ts";
+import {
+  effectiveSettings,
+  guidedSteps,
+  SampleOptionsError,
+  type SamplingOverrides,
+} from "./settings.ts";
 import { acceptDraft, drawResidual } from "./speculative.ts";
 import {
   batchRows,
@@ -49,7 +54,7 @@ import {
 export type DraftInit = "random" | "left";
 
 /** Options of {@link sampleJacobi}. Unset sampling settings take the manifest's defaults. */
-export interface JacobiOptions {
+export interface JacobiOptions extends SamplingOverrides {
   /** One class index per image. */
   classes: readonly number[];
   /**
@@ -60,21 +65,6 @@ export interface JacobiOptions {
   draftLength?: number;
   /** New draft positions: `random` tokens (SJD) or copies of the left neighbour. */
   draftInit?: DraftInit;
-  /** Guidance scale s: logits = u + s * (c - u). 1 turns guidance off. */
-  cfgScale?: number;
-  /**
-   * Guidance interval, read by `cfgIntervalRule` over the raster steps: the cell predicted is
-   * the raster step's (cell k is step k). null: every cell.
-   */
-  cfgInterval?: number | null;
-  /** How cfgInterval is read: `steps` (default) or `official` (see `guidedSteps`). */
-  cfgIntervalRule?: "steps" | "official";
-  /** Softmax temperature. */
-  temperature?: number;
-  /** Top-k filter, 0 = off. */
-  topK?: number;
-  /** Top-p filter, 1 = off. */
-  topP?: number;
   /** Seed of the per-image random streams (default 0). */
   seed?: number;
   /** Index of this call's first image in a larger run: image b uses stream imageOffset + b. */

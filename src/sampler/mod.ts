@@ -1,6 +1,9 @@
 /**
- * The sampler: any schedule on any AR model, with guidance and exact replay, plus teacher
- * forcing for scoring token grids.
+ * The sampler: any schedule on any AR model, with guidance (parlab's or the official interval
+ * rule) and exact replay from explicit uniforms; sampling in batches that resume after an
+ * interruption (`sampleMany`, `ResumeStore`) and in shards (`firstImage`); the effective settings
+ * (options over manifest defaults); training-free parallel decoding of raster models (ZipAR,
+ * Speculative Jacobi Decoding; see the folder's README); and teacher forcing for scoring grids.
  * @module
  */
 export { nllAndEntropy, type SamplingOptions, TokenDrawer } from "./distribution.ts";
@@ -12,7 +15,13 @@ export {
   type TeacherForceOptions,
   type TeacherForceResult,
 } from "./teacher_forcing.ts";
-export { effectiveSettings, SampleOptionsError, type SamplingSettings } from "./settings.ts";
+export {
+  effectiveSettings,
+  guidedSteps,
+  SampleOptionsError,
+  type SamplingOverrides,
+  type SamplingSettings,
+} from "./settings.ts";
 export { type KeyMismatch, ResumeStore } from "./resume_store.ts";
 export { sampleMany, type SampleManyOptions, type SampleManyResult } from "./batch.ts";
 export {

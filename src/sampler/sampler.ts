@@ -12,26 +12,19 @@ import { TokenDrawer } from "./distribution.ts";
 import { buildStepInputs, type RowClass } from "./layout.ts";
 import { checkFiniteLogits, checkSchedule, checkUniforms } from "./checks.ts";
 import { checkPairing } from "./pairing.ts";
-import { effectiveSettings, guidedSteps, SampleOptionsError } from "./settings.ts";
+import {
+  effectiveSettings,
+  guidedSteps,
+  SampleOptionsError,
+  type SamplingOverrides,
+} from "./settings.ts";
 
 /** Options of {@link sample}. Unset sampling settings take the model manifest's defaults. */
-export interface SampleOptions {
+export interface SampleOptions extends SamplingOverrides {
   /** The schedule to run (its grid must be the model's). */
   schedule: Schedule;
   /** One class index per image. */
   classes: readonly number[];
-  /** Guidance scale s: logits = u + s * (c - u). 1 turns guidance off (no unconditional rows). */
-  cfgScale?: number;
-  /** Steps with guidance; later steps use the conditional logits alone. null: every step. */
-  cfgInterval?: number | null;
-  /** How cfgInterval is read: `steps` (default) or `official` (see `guidedSteps`). */
-  cfgIntervalRule?: "steps" | "official";
-  /** Softmax temperature. */
-  temperature?: number;
-  /** Top-k filter, 0 = off. */
-  topK?: number;
-  /** Top-p filter, 1 = off. */
-  topP?: number;
   /** Seed of the uniform numbers (default 0). Ignored when `uniforms` is given. */
   seed?: number;
   /**

@@ -38,6 +38,30 @@ export const SETTING_LIMITS = {
   temperature: { min: 1e-4, max: 1e4 },
 } as const;
 
+/**
+ * Sampling settings a caller may set, every one optional: an unset one takes the model
+ * manifest's default ({@link effectiveSettings}). Shared by `sample()`, ZipAR and SJD.
+ */
+export interface SamplingOverrides {
+  /** Guidance scale s: logits = u + s * (c - u). 1 turns guidance off (no unconditional rows). */
+  cfgScale?: number;
+  /**
+   * Steps with guidance, read by `cfgIntervalRule` over the method's steps (ZipAR: the calls of
+   * its implied schedule; SJD: the raster steps). null: every step.
+   */
+  cfgInterval?: number | null;
+  /** How cfgInterval is read: `steps` (default) or `official` (see {@link guidedSteps}). */
+  cfgIntervalRule?: "steps" | "official";
+  /** Softmax temperature. */
+  temperature?: number;
+  /** Top-k filter, 0 = off. */
+  topK?: number;
+  /** Top-p filter, 1 = off. */
+  topP?: number;
+  /** Seed of the uniform numbers (default 0). */
+  seed?: number;
+}
+
 const SettingsSchema = z.object({
   cfgScale: z.number().min(SETTING_LIMITS.cfgScale.min, {
     message: "guidance below 1 is not guidance (the official sampler guides only above 1). " +

@@ -34,7 +34,12 @@ import { checkFiniteLogits, checkUniforms } from "./checks.ts";
 import { TokenDrawer } from "./distribution.ts";
 import { buildStepInputs } from "./layout.ts";
 import type { SampleResult, StepTrace } from "./sampler.ts";
-import { effectiveSettings, guidedSteps, SampleOptionsError } from "./settings.ts";
+import {
+  effectiveSettings,
+  guidedSteps,
+  SampleOptionsError,
+  type SamplingOverrides,
+} from "./settings.ts";
 import { acceptDraft, drawResidual } from "./speculative.ts";
 import {
   batchRows,
@@ -45,7 +50,7 @@ import {
 } from "./training_free.ts";
 
 /** Options of {@link sampleZipAR}. Unset sampling settings take the manifest's defaults. */
-export interface ZipAROptions {
+export interface ZipAROptions extends SamplingOverrides {
   /** One class index per image. */
   classes: readonly number[];
   /**
@@ -63,21 +68,6 @@ export interface ZipAROptions {
    * window in minWindow + 1 .. window.
    */
   adaptive?: boolean | { minWindow?: number };
-  /** Guidance scale s: logits = u + s * (c - u). 1 turns guidance off. */
-  cfgScale?: number;
-  /**
-   * Guidance interval, read by `cfgIntervalRule` over the calls of `zipar(grid, { window })`
-   * (the adaptive variant uses the same table: its calls are at most that many). null: all.
-   */
-  cfgInterval?: number | null;
-  /** How cfgInterval is read: `steps` (default) or `official` (see `guidedSteps`). */
-  cfgIntervalRule?: "steps" | "official";
-  /** Softmax temperature. */
-  temperature?: number;
-  /** Top-k filter, 0 = off. */
-  topK?: number;
-  /** Top-p filter, 1 = off. */
-  topP?: number;
   /** Seed of the uniforms (default 0). Ignored when `uniforms` is given. */
   seed?: number;
   /**
