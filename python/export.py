@@ -130,17 +130,23 @@ def export_onnx(model: GPT, path: str, dtype: str = "float32", opset: int = 17, 
     return path
 
 
-def compact_names(path: str) -> None:
+def compact_names(path: str, keep_weight_aliases: bool = False) -> None:
     """Drop node names and shorten intermediate tensor names (graph I/O and weights keep theirs).
 
     torch.onnx names every node and value after its module path; on a tiny model those strings
-    are a fifth of the file. The names carry no meaning for onnxruntime.
+    are a fifth of the file. The names carry no meaning for onnxruntime. ``keep_weight_aliases``
+    also keeps the outputs of ``Identity`` nodes fed by a weight: torch merges equal weights into
+    one initializer and names such nodes after the others (the VQ tokenizer's export keeps them,
+    so every checkpoint key can be found in the graph again).
     """
     import onnx
 
     model = onnx.load(path, load_external_data=False)  # >2 GB models keep their external data files
     g = model.graph
-    keep = {v.name for v in g.input} | {v.name for v in g.output} | {i.name for i in g.initializer}
+    inits = {i.name for i in g.initializer}
+    keep = {v.name for v in g.input} | {v.name for v in g.output} | inits
+    if keep_weight_aliases:
+        keep |= {n.output[0] for n in g.node if n.op_type == "Identity" and n.input[0] in inits}
     rename: Dict[str, str] = {}
 
     def short(name: str) -> str:

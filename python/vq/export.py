@@ -29,7 +29,7 @@ from typing import Dict, List, Optional
 import torch
 import torch.nn as nn
 
-from ..export import gather_external_data
+from ..export import compact_names, gather_external_data
 from ..manifest import file_entries, graph_files, write_json_atomic
 from .model import VQModel
 
@@ -64,39 +64,6 @@ def _prepare(model: VQModel, dtype: str) -> VQModel:
     if dtype == "float16":
         m = m.half()
     return m
-
-
-def compact_vq_names(path: str) -> None:
-    """python/export.py's ``compact_names`` (drop node names, shorten intermediate value names), except
-    that weights keep their names also where torch merged equal weights into one initializer and
-    left ``Identity`` nodes named after the others (it does that for equal values, e.g. untrained
-    GroupNorm weights), so every LlamaGen key can be found again in the graph."""
-    import onnx
-
-    model = onnx.load(path, load_external_data=False)
-    g = model.graph
-    inits = {i.name for i in g.initializer}
-    keep = {v.name for v in g.input} | {v.name for v in g.output} | inits
-    keep |= {n.output[0] for n in g.node if n.op_type == "Identity" and n.input[0] in inits}
-    rename: Dict[str, str] = {}
-
-    def short(name: str) -> str:
-        if name == "" or name in keep:
-            return name
-        if name not in rename:
-            rename[name] = f"v{len(rename)}"
-        return rename[name]
-
-    for node in g.node:
-        node.name = ""
-        node.doc_string = ""
-        for i, n in enumerate(node.input):
-            node.input[i] = short(n)
-        for i, n in enumerate(node.output):
-            node.output[i] = short(n)
-    for vi in g.value_info:
-        vi.name = short(vi.name)
-    onnx.save(model, path)
 
 
 def graph_weights(onnx_path: str) -> Dict[str, "np.ndarray"]:
@@ -136,7 +103,7 @@ def export_graph(kind: str, model: VQModel, path: str, dtype: str = "float32", e
         # (onnxruntime folds them at session creation anyway) and rename the weights
         torch.onnx.export(graph, args, tmp, input_names=names, output_names=outs, dynamic_axes=axes,
                           opset_version=OPSET, do_constant_folding=False)
-    compact_vq_names(tmp)
+    compact_names(tmp, keep_weight_aliases=True)
     os.replace(tmp, path)
     gather_external_data(path, force=external_data)  # over 2 GB, or forced: one <graph>.onnx.data
     return path
