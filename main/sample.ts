@@ -38,6 +38,7 @@ import {
   rgbToPng,
   runMain,
   sampleMany,
+  type SamplingSettings,
   type Schedule,
   scheduleByName,
   scheduleFromJSON,
@@ -152,18 +153,11 @@ function parseClasses(spec: string, names: string[] | undefined, numClasses: num
 }
 
 /** What decides the tokens of a run: a resumed run must match it field for field. */
-interface RunKey {
+interface RunKey extends SamplingSettings {
   model: string;
   sha256: string;
   schedule: string;
   classes: number[];
-  seed: number;
-  cfg: number;
-  cfgInterval: number | null;
-  cfgIntervalRule: "steps" | "official";
-  temperature: number;
-  topK: number;
-  topP: number;
 }
 
 async function main(): Promise<void> {
@@ -339,13 +333,7 @@ async function sampleInto(
     sha256: m.sha256,
     schedule: scheduleToJSON(schedule),
     classes,
-    seed: settings.seed,
-    cfg: settings.cfgScale,
-    cfgInterval: settings.cfgInterval,
-    cfgIntervalRule: settings.cfgIntervalRule,
-    temperature: settings.temperature,
-    topK: settings.topK,
-    topP: settings.topP,
+    ...settings,
   };
   const resume = await parts.load(
     { ...key, first: part.first, total: part.total },
@@ -396,13 +384,7 @@ async function sampleInto(
       model: m.name,
       sha256: m.sha256,
       schedule: await sha256Hex(new TextEncoder().encode(key.schedule)),
-      seed: settings.seed,
-      cfg: settings.cfgScale,
-      cfgInterval: settings.cfgInterval,
-      cfgIntervalRule: settings.cfgIntervalRule,
-      temperature: settings.temperature,
-      topK: settings.topK,
-      topP: settings.topP,
+      ...settings,
       images: part.total,
       grid: schedule.grid,
     },
@@ -414,16 +396,7 @@ async function sampleInto(
     images: n,
     resumedImages: run.resumed,
     classes,
-    settings: {
-      cfg: settings.cfgScale,
-      cfgInterval: settings.cfgInterval,
-      cfgIntervalRule: settings.cfgIntervalRule,
-      temperature: settings.temperature,
-      topK: settings.topK,
-      topP: settings.topP,
-      seed: settings.seed,
-      batch: f.batch,
-    },
+    settings: { ...settings, batch: f.batch },
     seconds: run.seconds,
     secondsPerImage: n > run.resumed ? run.seconds / (n - run.resumed) : null,
     modelSeconds: run.modelSeconds,
