@@ -38,6 +38,8 @@ import {
   rasterGroups,
   type Schedule,
   scheduleFromJSON,
+  stepOfCell,
+  zipar,
 } from "../src/schedule/mod.ts";
 import { writeFileAtomic } from "../src/util/atomic.ts";
 import {
@@ -109,6 +111,15 @@ export interface DependencyAnalysisSummary {
     { steps: number; total: number; pairs: number; meanPerPair: number }
   >;
   coarseScheduleCosts?: Record<string, { total: number; meanPerPair: number }>;
+  /**
+   * ZipAR's implied schedules (`zipar<s>`, in `scheduleCosts` too) run on a raster-trained model:
+   * every pair of cells neither of which conditions on the other, i.e. the same-step pairs plus
+   * each cell with the later-sampled cells of the rows above (see {@link rasterModelUnseenCost}).
+   */
+  ziparUnseenCosts?: Record<
+    string,
+    { steps: number; total: number; pairs: number; meanPerPair: number }
+  >;
   perClass?: { name: string; samples: number; miAtDistance: Record<string, number> }[];
   increase?: { label: string; meanIncreaseBits: number; quantity: string }[];
   figures: string[];
@@ -338,6 +349,49 @@ interface ScheduleCosts {
   schedules: Schedule[];
   fine: ScheduleCost[];
   coarse?: ScheduleCost[];
+  /** ZipAR's implied schedules: all pairs a raster model decoding them leaves unrelated. */
+  zipar: { schedule: Schedule; unseen: ScheduleCost }[];
+}
+
+/** ZipAR windows whose implied schedules join the cost table (those below the row length). */
+export const ZIPAR_COST_WINDOWS: readonly number[] = [2, 4, 8];
+
+/**
+ * The dependency a raster-trained model leaves out when it decodes `schedule` the training-free
+ * way (ZipAR's `sampleZipAR`): a slot at position p attends only to sampled cells below p, so of
+ * two cells a < b (raster index) b sees a only when a was sampled in an earlier step, and a never
+ * sees b. Every pair with step(a) >= step(b) is thus drawn without either conditioning on the
+ * other: the same-step pairs (what {@link scheduleCost} counts) plus, for ZipAR, each cell with
+ * the cells of the rows above that are sampled after it. Sums I(X_a; X_b) over those pairs (bits;
+ * `perCell` counts each pair at both ends, `perStep` at the later cell's step). Raster order
+ * costs 0; for ZipAR with window s, the extra pairs of cell (r, c) are (r - k, c') with
+ * c' > c + k * s.
+ */
+export function rasterModelUnseenCost(schedule: Schedule, mi: ArrayLike<number>): ScheduleCost {
+  const same = scheduleCost(schedule, mi); // checks the matrix's size and the cells
+  const c = same.perCell.length;
+  const step = stepOfCell(schedule);
+  const perStep = new Float64Array(schedule.steps.length);
+  const perCell = new Float64Array(c);
+  let pairs = 0;
+  for (let a = 0; a < c; a++) {
+    for (let b = a + 1; b < c; b++) {
+      if (step[a] < step[b]) continue;
+      const v = mi[a * c + b];
+      perCell[a] += v;
+      perCell[b] += v;
+      perStep[step[a]] += v;
+      pairs++;
+    }
+  }
+  return {
+    name: schedule.name,
+    steps: schedule.steps.length,
+    total: perStep.reduce((x, y) => x + y, 0),
+    perStep,
+    perCell,
+    pairs,
+  };
 }
 
 function scheduleCosts(a: Analysis, fine: FineCodes, coarse?: CoarseCodes): ScheduleCosts {
@@ -349,42 +403,74 @@ function scheduleCosts(a: Analysis, fine: FineCodes, coarse?: CoarseCodes): Sche
     rasterGroups(grid, { n: 4 }),
     randomGroups(grid, { n: 4, seed: a.seed }),
   ];
+  // ZipAR's wavefronts (a window of the full row is raster order).
+  const ziparSchedules = ZIPAR_COST_WINDOWS.filter((w) => w < grid.width)
+    .map((window) => zipar(grid, { window }));
+  schedules.push(...ziparSchedules);
   const miCoarse = coarse && mutualInformationMatrix(coarse.dep, a.est);
   return {
     schedules,
     fine: schedules.map((s) => scheduleCost(s, fine.mi)),
     coarse: miCoarse && schedules.map((s) => scheduleCost(s, miCoarse)),
+    zipar: ziparSchedules.map((schedule) => ({
+      schedule,
+      unseen: rasterModelUnseenCost(schedule, fine.mi),
+    })),
   };
 }
 
 /** The cost bars, and the per-cell cost maps of PAR-4x, PAR-16x and raster groups. */
 function costFigures(a: Analysis, costs: ScheduleCosts): NamedFigure[] {
   const shown = [1, 2, 3];
-  return [{
-    name: "schedule_cost",
-    fig: scheduleCostFigure(costs.fine, {
-      title: `Within-step pairwise mutual information (${a.est}, K codes)`,
-    }),
-  }, {
-    name: "schedule_cost_maps",
-    fig: entropyIncreaseFigure(
-      shown.map((i) => ({
-        increase: costs.fine[i].perCell,
-        schedule: costs.schedules[i],
-        title: `${costs.schedules[i].name}: Σ I with same-step cells`,
-      })),
-      a.grid,
-      {
-        legend: "Σ_k I(X_j; X_k) over same-step cells k, bits",
-        title: "Model-free cost map: dependency each cell loses to its own step (labels: steps)",
-        scheme: "reds",
-        reverse: false,
-        pivot: undefined,
-        domain: [0, Math.max(...shown.flatMap((i) => Array.from(costs.fine[i].perCell)))],
-        cellSize: 20,
-      },
-    ),
-  }];
+  return [
+    {
+      name: "schedule_cost",
+      fig: scheduleCostFigure(costs.fine, {
+        title: `Within-step pairwise mutual information (${a.est}, K codes)`,
+      }),
+    },
+    {
+      name: "schedule_cost_maps",
+      fig: entropyIncreaseFigure(
+        shown.map((i) => ({
+          increase: costs.fine[i].perCell,
+          schedule: costs.schedules[i],
+          title: `${costs.schedules[i].name}: Σ I with same-step cells`,
+        })),
+        a.grid,
+        {
+          legend: "Σ_k I(X_j; X_k) over same-step cells k, bits",
+          title: "Model-free cost map: dependency each cell loses to its own step (labels: steps)",
+          scheme: "reds",
+          reverse: false,
+          pivot: undefined,
+          domain: [0, Math.max(...shown.flatMap((i) => Array.from(costs.fine[i].perCell)))],
+          cellSize: 20,
+        },
+      ),
+    },
+    ...(costs.zipar.length === 0 ? [] : [{
+      name: "schedule_cost_maps_zipar",
+      fig: entropyIncreaseFigure(
+        costs.zipar.map(({ schedule, unseen }) => ({
+          increase: unseen.perCell,
+          schedule,
+          title: `${schedule.name}: Σ I with cells it never relates to`,
+        })),
+        a.grid,
+        {
+          legend: "Σ_k I(X_j; X_k) over cells k neither conditioned on, bits",
+          title: "ZipAR on a raster model: dependency each cell leaves out (same step, or a " +
+            "later-sampled cell of a row above; labels: steps)",
+          scheme: "reds",
+          reverse: false,
+          pivot: undefined,
+          domain: [0, Math.max(...costs.zipar.flatMap((z) => Array.from(z.unseen.perCell)))],
+          cellSize: 20,
+        },
+      ),
+    }]),
+  ];
 }
 
 /** Section 5, model-based: the increase of each other result over the base, per quantity both have. */
@@ -526,6 +612,7 @@ export async function runDependencyAnalysis(
     ...estimatorNumbers(grid, fine, coarse),
     scheduleCosts: costTable(costs.fine),
     coarseScheduleCosts: costs.coarse && costTable(costs.coarse),
+    ziparUnseenCosts: costs.zipar.length ? costTable(costs.zipar.map((z) => z.unseen)) : undefined,
     perClass: classes.length
       ? classes.map((c) => ({
         name: c.name,

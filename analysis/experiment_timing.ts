@@ -3,7 +3,15 @@
  * jobs on a shared machine and the engine's warm-up hit all configurations alike.
  * @module
  */
-import { type ARModel, progress, sample, type Schedule, scheduleByName } from "./deps.ts";
+import {
+  type ARModel,
+  effectiveSettings,
+  progress,
+  type SamplingSettings,
+  type Schedule,
+  scheduleByName,
+} from "./deps.ts";
+import { drawTokens } from "./experiment_draw.ts";
 import type { ExperimentResult, ExperimentSettings, ExperimentSpec } from "./experiment_types.ts";
 
 const r4 = (x: number) => Number(x.toPrecision(6));
@@ -14,34 +22,45 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
 }
 
-/** One timing round of one configuration: median single-picture seconds and one batch. */
+/** A configuration ready to time: its model, schedule and effective sampling settings. */
+interface Loaded {
+  model: ARModel;
+  spec: ExperimentSpec;
+  schedule: Schedule;
+  settings: SamplingSettings;
+}
+
+/**
+ * One timing round of one configuration: median single-picture seconds and one batch, drawn as
+ * the sampling stage draws (`drawTokens`), with the model calls of the single pictures.
+ */
 async function timingRound(
-  model: ARModel,
-  schedule: Schedule,
+  l: Loaded,
   s: ExperimentSettings,
-  cfgScale: number,
   round: number,
-): Promise<{ single: number | null; batch: { seconds: number; modelSeconds: number } }> {
-  const C = model.manifest.numClasses;
+): Promise<{
+  single: number | null;
+  singleCalls: number[];
+  batch: { seconds: number; modelSeconds: number };
+}> {
+  const C = l.model.manifest.numClasses;
   const single: number[] = [];
+  const singleCalls: number[] = [];
   for (let i = 0; i < s.latencyImages; i++) {
-    const one = await sample(model, {
-      schedule,
+    const one = await drawTokens(l.model, l.spec, l.schedule, {
       classes: [i % C],
-      cfgScale,
-      seed: s.seed + 1_000_003 + i,
+      settings: { ...l.settings, seed: s.seed + 1_000_003 + i },
       onWarning: () => {},
     });
     single.push(one.seconds);
+    singleCalls.push(one.trace.modelCalls);
   }
-  const batch = await sample(model, {
-    schedule,
+  const batch = await drawTokens(l.model, l.spec, l.schedule, {
     classes: Array.from({ length: s.batchSize }, (_, i) => i % C),
-    cfgScale,
-    seed: s.seed + 2_000_003 + round,
+    settings: { ...l.settings, seed: s.seed + 2_000_003 + round },
     onWarning: () => {},
   });
-  return { single: single.length ? median(single) : null, batch };
+  return { single: single.length ? median(single) : null, singleCalls, batch };
 }
 
 /**
@@ -57,14 +76,16 @@ export async function timeAll(
   o: { load: (path: string) => Promise<ARModel>; progress: boolean },
   key: string,
 ): Promise<ExperimentResult[]> {
-  const loaded: { model: ARModel; schedule: Schedule; cfgScale: number }[] = [];
+  const loaded: Loaded[] = [];
   try {
     for (const it of items) {
       const model = await o.load(it.path);
       loaded.push({
         model,
+        spec: it.spec,
         schedule: scheduleByName(model.manifest.grid, it.spec.schedule),
-        cfgScale: it.result.sampling.cfgScale,
+        // The sampling run's guidance; the other settings are the manifest's, as when sampling.
+        settings: effectiveSettings(model.manifest, { cfgScale: it.result.sampling.cfgScale }),
       });
     }
     const loadAverage = Deno.loadavg()[0];
@@ -74,13 +95,15 @@ export async function timeAll(
       ? progress("timing (round-robin)", (rounds + 1 - first) * items.length)
       : { update() {}, stop() {} };
     const medians: number[][] = items.map(() => []);
+    const calls: number[][] = items.map(() => []);
     const best = items.map(() => ({ seconds: Infinity, modelSeconds: 0 }));
     for (let round = first; round <= rounds; round++) {
       for (const [k, l] of loaded.entries()) {
-        const t = await timingRound(l.model, l.schedule, s, l.cfgScale, round);
+        const t = await timingRound(l, s, round);
         bar.update((round - first) * items.length + k + 1);
         if (round === 0) continue; // warm-up round
         if (t.single !== null) medians[k].push(t.single);
+        calls[k].push(...t.singleCalls);
         if (t.batch.seconds < best[k].seconds) best[k] = t.batch;
       }
     }
@@ -91,6 +114,10 @@ export async function timeAll(
       latencySeconds: medians[k].length ? r4(Math.min(...medians[k])) : null,
       secondsPerImage: r4(best[k].seconds / s.batchSize),
       modelShare: r4(best[k].modelSeconds / best[k].seconds),
+      modelCalls: {
+        sampling: it.result.modelCalls?.sampling ?? it.result.steps ?? NaN,
+        batch1: calls[k].length ? r4(calls[k].reduce((a, x) => a + x, 0) / calls[k].length) : null,
+      },
       timing: { at, loadAverage: r4(loadAverage), key },
     }));
   } finally {

@@ -5,13 +5,37 @@
  * @module
  */
 
+/**
+ * A training-free decoder run on an unchanged raster-trained model instead of `sample()` on a
+ * schedule: ZipAR's next-set prediction (`sampleZipAR`, fixed window or parlab's adaptive
+ * variant) or Speculative Jacobi Decoding (`sampleJacobi`). See src/sampler/README.md.
+ */
+export type DecoderSpec =
+  | {
+    kind: "zipar";
+    /** Local window s: row r+1 starts once row r holds s tokens (adaptive: the largest). */
+    window: number;
+    /** The adaptive window (rows start after minWindow + 1 .. window tokens of the row above). */
+    adaptive?: { minWindow: number };
+  }
+  | {
+    kind: "sjd";
+    /** Draft tokens fed per call after the last committed cell. */
+    draftLength: number;
+    /** New draft positions: random tokens (SJD, the default) or the left neighbour's token. */
+    draftInit?: "random" | "left";
+  };
+
 /** One experiment configuration: a schedule run on the model trained for a configuration. */
 export interface ExperimentSpec {
   /** Identifier (folder name, table key). */
   id: string;
   /** Model configuration (`emoji-<model>` or `tiny-<model>`). */
   model: string;
-  /** Schedule name for `scheduleByName`. */
+  /**
+   * Schedule name for `scheduleByName`: what `sample()` runs, and the order of the val NLL. With
+   * a `decoder`, the model's trained order (`raster`), used for the NLL only.
+   */
   schedule: string;
   /** Row label in tables and figures. */
   label: string;
@@ -19,6 +43,8 @@ export interface ExperimentSpec {
   short: string;
   /** True when the schedule is not the one the model was trained for. */
   cross?: boolean;
+  /** Draw the tokens with a training-free decoder on the (raster) model instead of `schedule`. */
+  decoder?: DecoderSpec;
 }
 
 /** Settings of a run (`DEFAULT_SETTINGS` and `QUICK_SETTINGS` in `experiments.ts`). */
@@ -70,14 +96,68 @@ export interface QualityNumbers {
   pairJS: { horizontal: number; vertical: number };
 }
 
+/** Model calls per image, measured from the sampler traces. */
+export interface ModelCalls {
+  /**
+   * Mean over the sampled images of the calls of the batch that drew each (a batch shares its
+   * calls; batches of `batchSize`).
+   */
+  sampling: number;
+  /** Mean calls of the timing's single pictures (batch 1); null when latency was skipped. */
+  batch1: number | null;
+}
+
+/** One SJD iteration index, averaged over the sampling run's batches that reached it. */
+export interface IterationPoint {
+  /** Iteration (model call) index, 0-based. */
+  iteration: number;
+  /** Batches that made this many calls or more. */
+  batches: number;
+  /** Mean cells the batch committed in this call. */
+  committed: number;
+  /** Mean over images of drafts accepted + 1: what the image alone would have committed. */
+  perImage: number;
+}
+
+/** What a training-free decoder's traces say, summed over the sampling run (`<id>/result.json`). */
+export interface DecoderTrace {
+  /** Which decoder. */
+  kind: "zipar" | "sjd";
+  /** Images summarised. */
+  images: number;
+  /**
+   * SJD: per cell, the share of images whose token there was an accepted draft
+   * (`jacobi.acceptedDraft` averaged; at batch > 1 limited by the batch's shortest prefix).
+   */
+  acceptedDraftMap?: number[];
+  /**
+   * SJD: per cell, drafts accepted / drafts tested, per image before the batch minimum
+   * (from `jacobi.iterations`); null where no draft was tested.
+   */
+  acceptanceRateMap?: (number | null)[];
+  /** SJD: cells committed per call (batch) and per image, against the iteration index. */
+  iterations?: IterationPoint[];
+  /** SJD: mean cells committed per model call over the run. */
+  cellsPerCall?: number;
+  /** ZipAR: mean window a row started with (rows 1..R-1, all images; a fixed window: it). */
+  meanRowWindow?: number;
+}
+
 /** Everything measured for one configuration (`<id>/result.json`). */
 export interface ExperimentResult {
   /** The configuration. */
   spec: ExperimentSpec;
   /** Model name and file that ran. */
   model: { name: string; file: string; sha256: string; parameters: string };
-  /** Steps of the schedule. */
-  steps: number;
+  /**
+   * Steps of the schedule (ZipAR with a fixed window: of its implied schedule); null for SJD and
+   * adaptive ZipAR, whose step count depends on the run.
+   */
+  steps: number | null;
+  /** Model calls per image (absent in results written before they were recorded). */
+  modelCalls?: ModelCalls;
+  /** Training-free decoders: acceptance and row-window statistics of the sampling run. */
+  decoderTrace?: DecoderTrace;
   /** Pictures sampled. */
   images: number;
   /** Backend string reported by the model. */

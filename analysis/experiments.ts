@@ -6,6 +6,10 @@
  * and teacher-force the val split for the NLL under the schedule. Also scores real val grids the
  * same way: the floor a perfect generator would reach at that sample size.
  *
+ * Beside the schedules on their own models, training-free decoders run on the unchanged raster
+ * model (`decoder` in the configuration: ZipAR at windows 2, 4, 8 and adaptive, SJD with 4 and 15
+ * drafts); how any configuration draws its tokens is analysis/experiment_draw.ts.
+ *
  * Resumable: every configuration writes `tokens.npy`, `labels.npy` and `sampling.json` when its
  * sampling is done and `result.json` when it is scored; a rerun with the same settings and model
  * files skips what is finished (a changed setting or model file redoes that configuration).
@@ -17,16 +21,22 @@
 import { codeFraction, score, whiteCodes } from "./experiment_quality.ts";
 export { codeFraction, whiteCodes } from "./experiment_quality.ts";
 import { timeAll } from "./experiment_timing.ts";
+import { type BatchTrace, configSteps, drawTokens, summarizeTraces } from "./experiment_draw.ts";
 import type {
+  DecoderTrace,
   ExperimentResult,
   ExperimentSettings,
   ExperimentSpec,
   QualityNumbers,
 } from "./experiment_types.ts";
 export type {
+  DecoderSpec,
+  DecoderTrace,
   ExperimentResult,
   ExperimentSettings,
   ExperimentSpec,
+  IterationPoint,
+  ModelCalls,
   QualityNumbers,
 } from "./experiment_types.ts";
 import {
@@ -47,7 +57,6 @@ import {
   progress,
   ResumeStore,
   Rng,
-  sampleMany,
   type Schedule,
   scheduleByName,
   teacherForce,
@@ -102,7 +111,43 @@ export const EXPERIMENTS: readonly ExperimentSpec[] = [
     short: "par4 m./raster4",
     cross: true,
   },
+  // Training-free decoders on the unchanged raster model (val NLL: raster order).
+  ...[2, 4, 8].map((window): ExperimentSpec => ({
+    id: `zipar${window}`,
+    model: "raster",
+    schedule: "raster",
+    label: `ZipAR window ${window} (raster model)`,
+    short: `ZipAR-${window}`,
+    decoder: { kind: "zipar", window },
+  })),
+  {
+    id: "zipar-adaptive",
+    model: "raster",
+    schedule: "raster",
+    label: "ZipAR adaptive window 3..8 (raster model)",
+    short: "ZipAR-ad.",
+    decoder: { kind: "zipar", window: 8, adaptive: { minWindow: 2 } },
+  },
+  ...[4, 15].map((draftLength): ExperimentSpec => ({
+    id: `sjd${draftLength}`,
+    model: "raster",
+    schedule: "raster",
+    label: `SJD ${draftLength} drafts (raster model)`,
+    short: `SJD-${draftLength}`,
+    decoder: { kind: "sjd", draftLength },
+  })),
 ];
+
+/** The training-free decoder configurations quick mode runs (one ZipAR, one SJD: the cheapest). */
+export const QUICK_DECODERS: readonly string[] = ["zipar2", "sjd4"];
+
+/**
+ * Quick mode's configurations (CI, `deno task analyze --quick`, `PARLAB_QUICK=1` notebooks): the
+ * schedules on their own models without the cross pairings, and one ZipAR and one SJD decoder.
+ */
+export const QUICK_EXPERIMENTS: readonly ExperimentSpec[] = EXPERIMENTS.filter((e) =>
+  !e.cross && (!e.decoder || QUICK_DECODERS.includes(e.id))
+);
 
 /** Settings of the full run (`deno task analyze`). */
 export const DEFAULT_SETTINGS: ExperimentSettings = {
@@ -313,12 +358,26 @@ async function loadContext(s: ExperimentSettings): Promise<Context> {
 interface SamplingRecord {
   fingerprint: string;
   images: number;
-  steps: number;
+  /** Steps where fixed (see `configSteps`); null for SJD and adaptive ZipAR. */
+  steps: number | null;
   backend: string;
   sampling: ExperimentResult["sampling"];
+  /** Model calls per image (each image counting its batch's calls); absent in older records. */
+  modelCalls?: number;
+  /** A decoder's trace, summed over the batches. */
+  decoderTrace?: DecoderTrace;
 }
 
-/** Sample (or reuse) one configuration's tokens. */
+/** The saved trace of a finished batch, beside its tokens in the resume store's folder. */
+interface SavedTrace extends BatchTrace {
+  fingerprint: string;
+}
+
+/**
+ * Sample (or reuse) one configuration's tokens: batches of `batchSize` from image 0, each drawn
+ * by `drawTokens`; a finished batch's tokens (ResumeStore) and trace (`<start>.trace.json` beside
+ * them) survive an interruption, and a batch without its trace is drawn again.
+ */
 async function sampleStage(
   dir: string,
   model: ARModel,
@@ -358,39 +417,61 @@ async function sampleStage(
     ? progress(`sampling ${spec.id}`, classes.length)
     : { update() {}, stop() {} };
   const warnings: string[] = [];
+  const cells = cellCount(schedule.grid);
+  const N = classes.length;
+  const B = Math.max(1, s.batchSize);
   // Finished batches survive an interruption: the same fingerprint resumes them.
-  const store = new ResumeStore(`${dir}/parts`, cellCount(schedule.grid));
-  const resume = await store.load({ fingerprint }, classes.length, {
+  const store = new ResumeStore(`${dir}/parts`, cells);
+  const resume = await store.load({ fingerprint }, N, {
     onMismatch: "discard",
     fresh: opts.force,
   });
-  const run = await sampleMany(model, {
-    schedule,
-    classes,
-    ...settings,
-    batchSize: s.batchSize,
-    resume,
-    onBatch: (start, t) => store.save(start, t),
-    onProgress: (n) => bar.update(n),
-    onWarning: (w) => warnings.push(w),
-  });
+  const tracePath = (start: number) => `${store.dir}/${start}.trace.json`;
+  const traces: BatchTrace[] = [];
+  let resumed = 0;
+  while (resume && resumed < resume.length / cells) {
+    const t = await readJson<SavedTrace>(tracePath(resumed));
+    if (!t || t.fingerprint !== fingerprint || t.images !== Math.min(B, N - resumed)) break;
+    traces.push(t);
+    resumed += t.images;
+  }
+  const tokens = new Int32Array(N * cells);
+  if (resume && resumed > 0) tokens.set(resume.subarray(0, resumed * cells));
+  bar.update(resumed);
+  for (let i = resumed; i < N; i += B) {
+    const n = Math.min(B, N - i);
+    const drawn = await drawTokens(model, spec, schedule, {
+      classes: classes.slice(i, i + n),
+      settings,
+      imageOffset: i,
+      onWarning: i === resumed ? (w) => warnings.push(w) : () => {},
+    });
+    tokens.set(drawn.tokens, i * cells);
+    // The trace first: a batch is only resumed when both are there.
+    const saved: SavedTrace = { fingerprint, ...drawn.trace };
+    await writeFileAtomic(tracePath(i), JSON.stringify(saved));
+    await store.save(i, drawn.tokens);
+    traces.push(drawn.trace);
+    bar.update(i + n);
+  }
   bar.stop();
   if (warnings.length && !spec.cross) opts.log(`  warning: ${warnings[0]}`);
-  const tokens = Uint16Array.from(run.tokens);
   const labels = Uint8Array.from(classes);
   const { height, width } = schedule.grid;
+  const tokens16 = Uint16Array.from(tokens);
   await writeFileAtomic(
     `${dir}/tokens.npy`,
-    encodeNpy({ dtype: "uint16", shape: [classes.length, height, width], data: tokens }, false),
+    encodeNpy({ dtype: "uint16", shape: [N, height, width], data: tokens16 }, false),
   );
   await writeFileAtomic(
     `${dir}/labels.npy`,
-    encodeNpy({ dtype: "uint8", shape: [classes.length], data: labels }, false),
+    encodeNpy({ dtype: "uint8", shape: [N], data: labels }, false),
   );
+  const { modelCalls, decoderTrace } = summarizeTraces(spec.decoder, traces, cells);
   const record: SamplingRecord = {
     fingerprint,
-    images: classes.length,
-    steps: schedule.steps.length,
+    images: N,
+    steps: configSteps(spec, schedule),
     backend: model.backend,
     sampling: {
       cfgScale: settings.cfgScale,
@@ -398,10 +479,12 @@ async function sampleStage(
       temperature: settings.temperature,
       seed: settings.seed,
     },
+    modelCalls,
+    ...(decoderTrace ? { decoderTrace } : {}),
   };
   await writeFileAtomic(`${dir}/sampling.json`, JSON.stringify(record, null, 1));
   await store.remove();
-  return { record, tokens, labels };
+  return { record, tokens: tokens16, labels };
 }
 
 /** Run (or resume) one configuration; null when no model exists for it. */
@@ -416,6 +499,8 @@ async function runOne(
     >
     & {
       threads?: number;
+      /** Val NLL by model sha256 and schedule, shared by this run's configurations. */
+      nll: Map<string, ExperimentResult["valNll"]>;
     },
 ): Promise<ExperimentResult> {
   const dir = `${o.outDir}/${spec.id}`;
@@ -433,6 +518,8 @@ async function runOne(
       batchSize: s.batchSize,
       latencyImages: s.latencyImages,
       cfgScale: s.cfgScale,
+      // Only for decoders, so the keys of the schedule configurations stay as they were.
+      ...(spec.decoder ? { decoder: spec.decoder } : {}),
     });
     const fingerprint = JSON.stringify({
       sampling: sampleKey,
@@ -442,9 +529,12 @@ async function runOne(
       bootstrap: s.bootstrap,
       mosaicPerClass: s.mosaicPerClass,
     });
+    const nllKey = `${m.sha256} ${spec.schedule}`;
     const done = o.force ? null : await readJson<ExperimentResult>(`${dir}/result.json`);
     if (done && done.fingerprint === fingerprint) {
       o.log(`  ${spec.id}: finished before (${dir}/result.json), skipped`);
+      // Same fingerprint, same val grids: its NLL serves the other configurations of the model.
+      if (done.valNll.grids === ctx.nllSet.n) o.nll.set(nllKey, done.valNll);
       return done;
     }
     const { record, tokens, labels } = await sampleStage(
@@ -459,17 +549,23 @@ async function runOne(
     const { height, width } = schedule.grid;
     const n = record.images;
     const quality = await score(ctx, { n, height, width, tokens }, labels, s);
-    // Val NLL under the schedule: how well the model predicts held-out grids in this order.
-    const bar = o.progress
-      ? progress(`teacher forcing ${spec.id}`, ctx.nllSet.n)
-      : { update() {}, stop() {} };
-    const tf = await teacherForce(model, schedule, ctx.nllSet.tokens, ctx.nllSet.labels, {
-      batchSize: 16,
-      onProgress: (k) => bar.update(k),
-      onWarning: () => {},
-    });
-    bar.stop();
-    const nats = tf.nll.reduce((a, x) => a + x, 0) / tf.nll.length;
+    // Val NLL under the schedule: how well the model predicts held-out grids in this order (the
+    // decoders' rows: the unchanged raster model under raster, computed once per model).
+    let valNll = o.nll.get(nllKey);
+    if (!valNll) {
+      const bar = o.progress
+        ? progress(`teacher forcing ${spec.id}`, ctx.nllSet.n)
+        : { update() {}, stop() {} };
+      const tf = await teacherForce(model, schedule, ctx.nllSet.tokens, ctx.nllSet.labels, {
+        batchSize: 16,
+        onProgress: (k) => bar.update(k),
+        onWarning: () => {},
+      });
+      bar.stop();
+      const nats = tf.nll.reduce((a, x) => a + x, 0) / tf.nll.length;
+      valNll = { grids: ctx.nllSet.n, nats: r4(nats) };
+      o.nll.set(nllKey, valNll);
+    }
     // Mosaic: one row per class, the first `mosaicPerClass` samples of each.
     const k = Math.min(s.mosaicPerClass, s.perClass);
     const cells = height * width;
@@ -495,6 +591,9 @@ async function runOne(
         parameters: parameterLabel(m),
       },
       steps: record.steps,
+      // Records written before calls were counted: sample() makes one call per step.
+      modelCalls: { sampling: record.modelCalls ?? record.steps ?? NaN, batch1: null },
+      ...(record.decoderTrace ? { decoderTrace: record.decoderTrace } : {}),
       images: n,
       backend: record.backend,
       sampling: record.sampling,
@@ -504,7 +603,7 @@ async function runOne(
       latencySeconds: null,
       modelShare: 0,
       quality,
-      valNll: { grids: ctx.nllSet.n, nats: r4(nats) },
+      valNll,
       mosaic: "samples.png",
       fingerprint,
     };
@@ -578,6 +677,7 @@ export async function runExperiments(options: ExperimentOptions): Promise<Experi
     progress: options.progress ?? true,
     log,
     threads: options.threads,
+    nll: new Map<string, ExperimentResult["valNll"]>(),
   };
   try {
     // The floor: held-out real grids, class-balanced like the samples (a class with fewer val

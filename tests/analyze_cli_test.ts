@@ -24,3 +24,11 @@ Deno.test("analyze CLI: bad flags fail with one line naming the flag", async () 
     assert(lines[0].startsWith(`analyze: ${flag}`), r.stderr);
   }
 });
+
+Deno.test("analyze CLI: an unknown configuration's message lists the decoder configurations", async () => {
+  const r = await run(["--configs", "zipar16"]);
+  assertEquals(r.code, 1, r.stderr);
+  for (const id of ["zipar2", "zipar8", "zipar-adaptive", "sjd4", "sjd15"]) {
+    assert(r.stderr.includes(id), r.stderr);
+  }
+});

@@ -40,6 +40,9 @@ Deno.test("experiments: every stage on tiny models, then a rerun skips finished 
     const [par16, cross] = first.rows;
     assertEquals(par16.steps, 51);
     assertEquals(cross.steps, 147);
+    // Model calls per image, counted from the traces: one a step for a schedule.
+    assertEquals(par16.modelCalls, { sampling: 51, batch1: 51 });
+    assertEquals(cross.modelCalls?.sampling, 147);
     assertEquals(par16.images, 9);
     assertEquals(par16.valNll.grids, 2);
     assert(par16.valNll.nats > 0 && par16.valNll.nats < 7, `NLL ${par16.valNll.nats}`);

@@ -51,7 +51,6 @@ export interface ClassConsistency {
   predictions: Uint8Array | Uint16Array;
 }
 
-
 /**
  * Runs a user's ONNX image model described by a feature manifest (see `feature_manifest.ts`).
  * @example

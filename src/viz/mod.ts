@@ -29,3 +29,8 @@ export {
   tokensToMosaic,
 } from "./mosaic.ts";
 export * from "./entropy_maps.ts";
+export {
+  type IterationFigureOptions,
+  type IterationSeries,
+  tokensPerIterationFigure,
+} from "./decoding_figures.ts";
