@@ -14,14 +14,17 @@ import { loadModelTokenizer } from "../src/model/tokenizer.ts";
 const dir = new URL("../fixtures/tokenizers/", import.meta.url);
 const MANIFEST = new URL("vq-tiny16.tokenizer.json", dir);
 const golden = new URL("vq-tiny16.golden/", dir);
-const index = JSON.parse(await Deno.readTextFile(new URL("index.json", golden)));
 
-Deno.test("VQ tokenizer: decode gives PyTorch's pixels, encode PyTorch's codes", async () => {
-  const vq = await VqTokenizer.load(MANIFEST, { threads: 1 });
+/**
+ * Compare a tokenizer's graphs in onnxruntime-node with PyTorch's golden outputs (written by
+ * python/vq/golden.py): decode within the golden's tolerance, encode to the same codes.
+ */
+async function checkGolden(manifest: URL | string, goldenDir: URL): Promise<number> {
+  const index = JSON.parse(await Deno.readTextFile(new URL("index.json", goldenDir)));
+  const vq = await VqTokenizer.load(manifest, { threads: 1 });
   try {
-    assertEquals([vq.vocabSize, vq.downsample], [1024, 16]);
-    const codes = await loadNpyFile(new URL(index.decode.codes, golden));
-    const want = await loadNpyFile(new URL(index.decode.pixels, golden));
+    const codes = await loadNpyFile(new URL(index.decode.codes, goldenDir));
+    const want = await loadNpyFile(new URL(index.decode.pixels, goldenDir));
     const [n, rows, cols] = index.decode.shape;
     const got = await vq.decodePixels(
       Array.from(codes.data as ArrayLike<number | bigint>, Number),
@@ -35,10 +38,9 @@ Deno.test("VQ tokenizer: decode gives PyTorch's pixels, encode PyTorch's codes",
       maxAbs = Math.max(maxAbs, Math.abs(got[i] - Number((want.data as Float32Array)[i])));
     }
     assert(maxAbs <= index.tolerance, `decode max abs error ${maxAbs} > ${index.tolerance}`);
-
-    const pixels = await loadNpyFile(new URL(index.encode.pixels, golden));
+    const pixels = await loadNpyFile(new URL(index.encode.pixels, goldenDir));
     const [en, eh, ew] = index.encode.shape;
-    const wantCodes = await loadNpyFile(new URL(index.encode.codes, golden));
+    const wantCodes = await loadNpyFile(new URL(index.encode.codes, goldenDir));
     const gotCodes = await vq.encodePixels(
       Float32Array.from(pixels.data as Float32Array),
       en,
@@ -50,8 +52,38 @@ Deno.test("VQ tokenizer: decode gives PyTorch's pixels, encode PyTorch's codes",
       Array.from(wantCodes.data as ArrayLike<number | bigint>, Number),
       "codes equal PyTorch's argmin",
     );
+    return maxAbs;
   } finally {
     await vq.dispose();
+  }
+}
+
+Deno.test("VQ tokenizer: decode gives PyTorch's pixels, encode PyTorch's codes", async () => {
+  const vq = await VqTokenizer.load(MANIFEST, { threads: 1 });
+  assertEquals([vq.vocabSize, vq.downsample], [1024, 16]);
+  await vq.dispose();
+  await checkGolden(MANIFEST, golden);
+});
+
+Deno.test("VQ-16 at full size (random weights, exported by python/ now): Deno equals PyTorch", async () => {
+  // LlamaGen's VQ-16 architecture at its real width (72M parameters, 288 MB of graphs),
+  // built and exported by python/vq with random weights into a temporary folder.
+  const dir = await Deno.makeTempDir({ prefix: "parlab-vq16-" });
+  try {
+    const py = await new Deno.Command("/usr/bin/python3", {
+      args: ["-m", "python.vq.golden", "--random", "VQ-16", "--out", dir, "--decode", "1x2x3"],
+      cwd: new URL("../", import.meta.url).pathname,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert(py.success, new TextDecoder().decode(py.stderr));
+    const maxAbs = await checkGolden(
+      `${dir}/vq16-random.tokenizer.json`,
+      new URL(`file://${dir}/vq16-random.golden/`),
+    );
+    assert(maxAbs <= 1e-4, `decode max abs error ${maxAbs}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
