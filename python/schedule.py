@@ -50,14 +50,14 @@ def validate(schedule: Schedule) -> Schedule:
             if not isinstance(c, int) or c < 0 or c >= n:
                 raise ValueError(f"schedule.steps[{s}].cells: cell {c} is outside the grid (0..{n - 1})")
             if seen[c] >= 0:
-                raise ValueError(f"schedule.steps[{s}].cells: cell {c} repeats (step {seen[c]})")
+                raise ValueError(f"schedule.steps[{s}].cells: cell {c} repeats (step {seen[c]}): every cell must appear in exactly one step")
             seen[c] = s
     missing = [c for c in range(n) if seen[c] < 0]
     if missing:
-        raise ValueError(f"schedule.steps: cells {missing[:5]} are never sampled")
+        raise ValueError(f"schedule.steps: cells {missing[:5]} are never sampled ({len(missing)} in all): every cell must appear in exactly one step")
     implied = implied_transition_slots([len(s["cells"]) for s in schedule["steps"]])
     if schedule["transitionSlots"] != implied:
-        raise ValueError(f"schedule.transitionSlots is {schedule['transitionSlots']} but the steps need {implied}")
+        raise ValueError(f"schedule.transitionSlots is {schedule['transitionSlots']} but the steps need {implied}: set it to {implied}")
     return schedule
 
 
@@ -154,11 +154,41 @@ def to_json(schedule: Schedule) -> str:
     return json.dumps(schedule, separators=(",", ":"))
 
 
-def from_json(text_or_obj) -> Schedule:
-    obj = json.loads(text_or_obj) if isinstance(text_or_obj, str) else text_or_obj
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def check_fields(obj) -> None:
+    """Check the JSON form's fields and types (before ``validate`` checks the cells); raise
+    ValueError naming the field and what it must be."""
+    if not isinstance(obj, dict):
+        raise ValueError("schedule must be a JSON object with version, name, grid, transitionSlots and steps")
     for key in ("version", "name", "grid", "transitionSlots", "steps"):
         if key not in obj:
-            raise ValueError(f"schedule.{key} is missing")
+            raise ValueError(f"schedule.{key} is missing: write the schedule as scheduleToJSON does")
+    if not isinstance(obj["name"], str) or not obj["name"]:
+        raise ValueError("schedule.name must be a non-empty string")
+    grid = obj["grid"]
+    if not isinstance(grid, dict):
+        raise ValueError('schedule.grid must be an object {"frames", "height", "width"}')
+    for key in ("frames", "height", "width"):
+        if not _is_int(grid.get(key)) or grid[key] < 1:
+            raise ValueError(f"schedule.grid.{key} must be a positive integer (got {grid.get(key)!r})")
+    if not _is_int(obj["transitionSlots"]) or obj["transitionSlots"] < 0:
+        raise ValueError(f"schedule.transitionSlots must be a non-negative integer (got {obj['transitionSlots']!r})")
+    steps = obj["steps"]
+    if not isinstance(steps, list) or not steps:
+        raise ValueError("schedule.steps must be a non-empty list of steps ({\"cells\": [...], \"attention\": ...})")
+    for s, step in enumerate(steps):
+        if not isinstance(step, dict) or "cells" not in step:
+            raise ValueError(f'schedule.steps[{s}] must be an object with "cells" and "attention"')
+        if not isinstance(step["cells"], list) or not all(_is_int(c) for c in step["cells"]):
+            raise ValueError(f"schedule.steps[{s}].cells must be a list of integer cell indices")
+
+
+def from_json(text_or_obj) -> Schedule:
+    obj = json.loads(text_or_obj) if isinstance(text_or_obj, str) else text_or_obj
+    check_fields(obj)
     return validate(obj)
 
 

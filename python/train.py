@@ -34,7 +34,7 @@ from .data import TokenData, load_emoji, synthetic
 from .layout import Layout
 from .manifest import write_json_atomic
 from .model import GPT, GPTConfig
-from .schedule import CONFIG_NAMES, make_grid, schedule_by_name
+from .schedule import CONFIG_NAMES, from_json, make_grid, schedule_by_name
 
 
 def lr_at(step: int, total: int, base: float, warmup: int, min_ratio: float) -> float:
@@ -77,7 +77,10 @@ def evaluate(model: GPT, layout: Layout, data: TokenData, batch: int, limit: int
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m python.train", description=__doc__.split("\n\n")[0])
-    p.add_argument("--config", required=True, help=f"schedule to train: {', '.join(CONFIG_NAMES)}")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--config", help=f"schedule to train, by name: {', '.join(CONFIG_NAMES)}")
+    which.add_argument("--schedule", metavar="FILE.json",
+                       help="schedule to train, as the JSON that scheduleToJSON (src/schedule/schedule.ts) writes")
     p.add_argument("--out", required=True, help="run folder (checkpoint, log.json)")
     p.add_argument("--data", default="fixtures/emoji", help="emoji token fixtures folder")
     p.add_argument("--synthetic", type=int, default=0, help="train on N synthetic grids instead of --data")
@@ -99,8 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-every", type=int, default=200)
     p.add_argument("--eval-limit", type=int, default=256, help="validation pictures per evaluation")
     p.add_argument("--max-minutes", type=float, default=0, help="stop (and save) after this wall time; 0 = no limit")
+    p.add_argument("--save-minutes", type=float, default=0,
+                   help="also write the checkpoint (without evaluating) whenever this much wall time passed since"
+                        " the last save, so an interruption loses at most that; 0 = save at evaluations only")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
+    p.add_argument("--threads", type=int, default=0,
+                   help="torch threads, and OpenBLAS threads where torch uses OpenBLAS (0: library defaults)")
     p.add_argument("--export", help="after training, export ONNX + manifest into this folder")
     p.add_argument("--name", help="exported model name (default: the config)")
     p.add_argument("--dtype", default="float32", choices=["float32", "float16"])
@@ -114,11 +121,65 @@ def load_data(args) -> TokenData:
     return load_emoji(args.data, flip=not args.no_flip)
 
 
+def set_blas_threads(n: int) -> Optional[str]:
+    """Limit OpenBLAS's own thread pool to ``n`` (torch.set_num_threads does not reach it when torch
+    calls OpenBLAS, as Debian's torch does). Measured on this 2-core machine: with --threads 1 and
+    OpenBLAS left at its default, one process used both cores (user time 2m05 in 1m20 wall), so two
+    "single-threaded" processes fought over the cores. Returns the library adjusted, or None."""
+    import ctypes
+
+    try:
+        libs = {line.split()[-1] for line in open("/proc/self/maps") if "blas" in line and line.split()[-1].startswith("/")}
+    except OSError:
+        return None
+    for lib in sorted(libs):
+        try:
+            fn = ctypes.CDLL(lib).openblas_set_num_threads
+        except (OSError, AttributeError):
+            continue
+        fn(int(n))
+        return lib
+    return None
+
+
+def load_schedule_file(path: str, height: int, width: int) -> Dict:
+    """A schedule written by scheduleToJSON, checked against the data's grid; ValueError (naming the
+    field and the fix) when it cannot be trained."""
+    where = f"--schedule {path}"
+    try:
+        text = open(path).read()
+    except FileNotFoundError:
+        raise ValueError(f"{where}: file not found (write it with scheduleToJSON, or train a named schedule with --config)")
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{where} is not valid JSON ({e}): fix the file (scheduleToJSON writes the expected form)")
+    try:
+        schedule = from_json(obj)
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}")
+    grid = schedule["grid"]
+    if (grid["frames"], grid["height"], grid["width"]) != (1, height, width):
+        raise ValueError(f"{where}: schedule.grid is {grid['frames']}x{grid['height']}x{grid['width']} (frames x height x"
+                         f" width) but the data's token grid is {height}x{width}: write the schedule for"
+                         f" frames 1, height {height}, width {width}")
+    return schedule
+
+
+def schedule_for(args, data: TokenData) -> Dict:
+    if args.schedule:
+        return load_schedule_file(args.schedule, data.height, data.width)
+    return schedule_by_name(make_grid(data.height, data.width), args.config)
+
+
 def train(args) -> Dict:
     if args.threads:
         torch.set_num_threads(args.threads)
+        set_blas_threads(args.threads)
     data = load_data(args)
-    schedule = schedule_by_name(make_grid(data.height, data.width), args.config)
+    schedule = schedule_for(args, data)
+    if args.config is None:
+        args.config = schedule["name"]  # the run's label in logs, manifests and the default export name
     cfg = GPTConfig(
         vocab_size=data.vocab_size, num_classes=len(data.class_names), dim=args.dim, n_layer=args.layers,
         n_head=args.heads, n_kv_head=args.kv_heads, transition_tokens=schedule["transitionSlots"],
@@ -137,7 +198,8 @@ def train(args) -> Dict:
     gen = torch.Generator().manual_seed(args.seed)
     if os.path.isfile(ckpt_path):
         ck = torch.load(ckpt_path, map_location="cpu")
-        if ck["model_config"] != cfg.to_dict() or ck["schedule"] != schedule["name"]:
+        same_schedule = ck.get("scheduleSpec", schedule) == schedule and ck["schedule"] == schedule["name"]
+        if ck["model_config"] != cfg.to_dict() or not same_schedule:
             raise SystemExit(f"train: {ckpt_path} holds a different model or schedule: use another --out")
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
@@ -152,6 +214,7 @@ def train(args) -> Dict:
         tmp = ckpt_path + ".tmp"
         torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "generator": gen.get_state(),
                     "step": step, "log": log, "model_config": cfg.to_dict(), "schedule": schedule["name"],
+                    "scheduleSpec": schedule,
                     "class_names": data.class_names}, tmp)
         os.replace(tmp, ckpt_path)
         write_json_atomic(os.path.join(args.out, "log.json"), log, indent=None)
@@ -163,6 +226,7 @@ def train(args) -> Dict:
     labels_all = torch.from_numpy(data.train_labels)
     step = start_step
     running = []
+    last_save = time.time()
     while step < args.steps:
         lr = lr_at(step, args.steps, args.lr, args.warmup, args.min_lr_ratio)
         for g in opt.param_groups:
@@ -198,6 +262,10 @@ def train(args) -> Dict:
             log["valPerCell"], log["valPerStep"] = ev["perCell"], ev["perStep"]
             print(f"[{args.config}] step {step} val NLL {ev['nll']:.4f} nats/token", flush=True)
             save(step)
+            last_save = time.time()
+        elif args.save_minutes > 0 and time.time() - last_save > args.save_minutes * 60:
+            save(step)
+            last_save = time.time()
         if out_of_time:
             print(f"[{args.config}] --max-minutes reached at step {step}; rerun to continue", flush=True)
             break

@@ -1,25 +1,47 @@
 #!/usr/bin/env bash
-# Train the experiment models (issue 5): the six configurations at one size and one step count,
-# so they differ only in schedule. Resumable: rerunning continues from each run's checkpoint.
-#   bash python/train_experiments.sh [config ...]     (default: all six, one after another)
-# Environment: SIZE=cpu (default; ~330k parameters, 300 steps: what 2 shared CPU cores finish in a session) or
-# SIZE=gpu (~1M parameters, the 2.5 MB fp16 budget), STEPS, THREADS, OUT (export folder),
-# RUNS (run folders).
+# Train the experiment models (issue 5, issue 15): the six configurations at one size, one recipe
+# and one step count, so they differ only in schedule. Resumable: rerunning the same command
+# continues every run from its checkpoint (a finished run is only exported again).
+#   bash python/train_experiments.sh [config ...]     (default: all six)
+# Environment:
+#   SIZE=cpu   (default) ~330k parameters, 300 steps: the committed fixtures of issue 5.
+#   SIZE=cpu2  issue 15's recipe for this shared 2-core CPU: width 96, 4 layers, 2 heads of 48
+#              (641k parameters), batch 8, AdamW lr 2e-3, 600 steps, evaluation at 300 and 600 on
+#              all 770 val pictures, a checkpoint every 5 minutes in between; chosen from the
+#              measurements in python/experiment_levers.json (why: python/experiment_levers.md).
+#              Run it as SIZE=cpu2 LANES=2 THREADS=1 (two processes of one thread each).
+#   SIZE=gpu   ~1M parameters, batch 64, 6000 steps, meant for a GPU machine.
+#   STEPS (override the step count), THREADS (per process, default 1), LANES (configs trained at
+#   once, default 1; the configs are dealt round-robin to the lanes), OUT (export folder, default
+#   fixtures/models), RUNS (run folders, default out/runs), EVAL_LIMIT (val pictures per evaluation,
+#   default all 770).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 configs=("$@")
 [ ${#configs[@]} -eq 0 ] && configs=(raster par4 par16 raster4 par4-causal par4-noinit)
+lr=2e-3; warmup=50; eval_every=250; extra=()
 case "${SIZE:-cpu}" in
   cpu) size=(--dim 64 --layers 4 --heads 4 --kv-heads 2 --multiple-of 32 --batch 8); steps=${STEPS:-300} ;;
+  cpu2) size=(--dim 96 --layers 4 --heads 2 --multiple-of 32 --batch 8); steps=${STEPS:-600}
+        eval_every=300; extra=(--save-minutes 5) ;;
   gpu) size=(--dim 128 --layers 4 --heads 4 --kv-heads 4 --multiple-of 64 --batch 64); steps=${STEPS:-6000} ;;
-  *) echo "SIZE must be cpu or gpu" >&2; exit 2 ;;
+  *) echo "SIZE must be cpu, cpu2 or gpu" >&2; exit 2 ;;
 esac
-for c in "${configs[@]}"; do
-  /usr/bin/python3 -m python.train --config "$c" --out "${RUNS:-out/runs}/emoji-$c" "${size[@]}" \
-    --steps "$steps" --lr 2e-3 --warmup 50 --eval-every 250 --eval-limit 770 --seed 0 \
-    --threads "${THREADS:-1}" --export "${OUT:-fixtures/models}" --name "emoji-$c" --dtype float16
+threads=${THREADS:-1}
+# Debian's torch calls OpenBLAS, whose own thread pool ignores torch.set_num_threads; train.py
+# limits it too, this covers the imports before that.
+export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
+runs=${RUNS:-out/runs}
+out=${OUT:-fixtures/models}
+mkdir -p "$runs" "$out"
+
+train_one() {
+  local c=$1
+  /usr/bin/python3 -m python.train --config "$c" --out "$runs/emoji-$c" "${size[@]}" \
+    --steps "$steps" --lr "$lr" --warmup "$warmup" --eval-every "$eval_every" --eval-limit "${EVAL_LIMIT:-770}" --seed 0 \
+    "${extra[@]}" --threads "$threads" --export "$out" --name "emoji-$c" --dtype float16
   # The curves beside the model (for `deno task loss-curves`), without the per-cell arrays.
-  /usr/bin/python3 - "${RUNS:-out/runs}/emoji-$c/log.json" "${OUT:-fixtures/models}/emoji-$c" <<'PY'
+  /usr/bin/python3 - "$runs/emoji-$c/log.json" "$out/emoji-$c" <<'PY'
 import json, sys
 log = json.load(open(sys.argv[1]))
 manifest = json.load(open(sys.argv[2] + ".json"))
@@ -27,4 +49,19 @@ out = {"config": log["config"], "train": log["train"], "val": log["val"], "secon
        "unigramEntropyNats": manifest["provenance"]["unigramEntropyNats"]}
 json.dump(out, open(sys.argv[2] + ".log.json", "w"), indent=0)
 PY
+  echo "[$c] done $(date -u +%H:%M:%S)"
+}
+
+lanes=${LANES:-1}
+pids=()
+for ((lane = 0; lane < lanes; lane++)); do
+  (
+    for ((i = lane; i < ${#configs[@]}; i += lanes)); do
+      train_one "${configs[$i]}"
+    done
+  ) &
+  pids+=($!)
 done
+status=0
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+exit $status
