@@ -39,7 +39,10 @@ export function checkPairing(manifest: ModelManifest, schedule: Schedule): strin
       manifest.transitionTokens === 0
         ? `schedule "${schedule.name}" samples several cells a step and needs ${schedule.transitionSlots} ` +
           `transition tokens, but model "${manifest.name}" has none (a raster model). ` +
-          "Fix: use a model trained with transition tokens (a PAR model), or the raster schedule"
+          (schedule.name.startsWith("zipar")
+            ? "Fix: decode ZipAR's order with sampleZipAR (it feeds a raster model its own slots)"
+            : "Fix: use a model trained with transition tokens (a PAR model), the raster " +
+              "schedule, or a training-free decoder (sampleZipAR, sampleJacobi)")
         : `schedule "${schedule.name}" needs ${schedule.transitionSlots} transition tokens but model ` +
           `"${manifest.name}" has ${manifest.transitionTokens}. Fix: use a schedule with at most ` +
           `${manifest.transitionTokens + 1} cells a step`,
