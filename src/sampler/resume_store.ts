@@ -46,6 +46,8 @@ export class ResumeStore {
   readonly dir: string;
   /** Cells per token grid. */
   readonly cells: number;
+  /** The hash of the key {@link load} settled on: every saved batch records it. */
+  #keyHash: string | null = null;
 
   /**
    * A store in `dir` for grids of `cells` cells.
@@ -70,6 +72,7 @@ export class ResumeStore {
   ): Promise<Int32Array | undefined> {
     const warn = options.warn ?? console.warn;
     const keyHash = await sha256Hex(new TextEncoder().encode(JSON.stringify(key)));
+    this.#keyHash = keyHash;
     const saved = await this.#readKey();
     const differ = saved
       ? [...new Set([...Object.keys(key), ...Object.keys(saved.key)])].filter((k) =>
@@ -173,8 +176,8 @@ export class ResumeStore {
   /** Save one finished batch (atomically: a batch file is either whole or absent). */
   async save(start: number, tokens: Int32Array): Promise<void> {
     const n = tokens.length / this.cells;
-    const saved = await this.#readKey();
-    if (!saved) throw new Error(`ResumeStore.save before load: ${this.dir} has no key`);
+    const keyHash = this.#keyHash;
+    if (!keyHash) throw new Error(`ResumeStore.save before load: ${this.dir} has no key`);
     const bytes = encodeNpy(
       { dtype: "uint16", shape: [n, this.cells], data: Uint16Array.from(tokens) },
       false,
@@ -182,7 +185,7 @@ export class ResumeStore {
     // The record goes last: a batch without its record is never trusted.
     await writeFileAtomic(`${this.dir}/${start}.npy`, bytes);
     const record: BatchRecord = {
-      keyHash: saved.keyHash,
+      keyHash,
       sha256: await sha256Hex(bytes),
       images: n,
     };
