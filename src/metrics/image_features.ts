@@ -5,8 +5,8 @@
  */
 import type { OrtNode, OrtNodeTypes } from "../deps/ort.ts";
 import { resizeImages } from "../data/images.ts";
-import { createNodeSession } from "../runtime/ort_node.ts";
-import { type LoadLimits, readManifestJson, readReferencedFile } from "../runtime/files.ts";
+import { openReferencedGraph } from "../runtime/ort_node.ts";
+import { type LoadLimits, readManifestJson } from "../runtime/files.ts";
 import { ManifestError } from "../util/errors.ts";
 import type { ImageBatch } from "../media/batches.ts";
 import type { FeatureSet } from "./features.ts";
@@ -102,16 +102,13 @@ export class ImageFeatureExtractor {
   ): Promise<ImageFeatureExtractor> {
     const { json, url, name } = await readManifestJson(location, options);
     const manifest = parseFeatureManifest(json, name);
-    const bytes = await readReferencedFile(url, {
+    const { ort, session } = await openReferencedGraph(url, {
       file: manifest.onnx,
       field: "onnx",
       sha256: options.skipHashCheck ? undefined : manifest.sha256,
       bytes: manifest.bytes,
       fix: "the .onnx and its manifest do not belong together (re-export, or drop sha256)",
     }, options);
-    const { ort, session } = await createNodeSession(bytes, manifest.onnx, {
-      threads: options.threads,
-    });
     return new ImageFeatureExtractor(manifest, url, session, ort);
   }
 

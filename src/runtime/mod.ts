@@ -30,6 +30,7 @@ export {
   cudaAvailable,
   missingCudaLibraries,
   type NodeSessionOptions,
+  openReferencedGraph,
 } from "./ort_node.ts";
 export {
   describeAdapter,

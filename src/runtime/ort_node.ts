@@ -5,6 +5,7 @@
  */
 import { loadOrtNode, type OrtNode, ortNodeBinaryDir, type OrtNodeTypes } from "../deps/ort.ts";
 import { ManifestError } from "../util/errors.ts";
+import { type LoadLimits, readReferencedFile, type ReferencedFile } from "./files.ts";
 
 /** The provider libraries CUDA needs beside onnxruntime-node's binding (Linux). */
 const CUDA_LIBRARIES = ["libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"];
@@ -99,4 +100,18 @@ export async function createNodeSession(
   } finally {
     ort.env.logLevel = logLevel;
   }
+}
+
+/**
+ * Read the graph a manifest at `base` references (confined, size-limited, sha256-checked; see
+ * `readReferencedFile`) and open it with onnxruntime-node: what every CPU consumer of a
+ * manifest-described graph (feature extractor, VQ tokenizer) does.
+ */
+export async function openReferencedGraph(
+  base: URL,
+  ref: ReferencedFile,
+  limits: LoadLimits & NodeSessionOptions = {},
+): Promise<{ ort: OrtNode; session: OrtNodeTypes.InferenceSession }> {
+  const bytes = await readReferencedFile(base, ref, limits);
+  return await createNodeSession(bytes, ref.file, limits);
 }

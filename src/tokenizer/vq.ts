@@ -17,8 +17,8 @@ import {
   type TokenGrids,
   type TokenGridsLike,
 } from "../media/batches.ts";
-import { createNodeSession } from "../runtime/ort_node.ts";
-import { type LoadLimits, readManifestJson, readReferencedFile } from "../runtime/files.ts";
+import { openReferencedGraph } from "../runtime/ort_node.ts";
+import { type LoadLimits, readManifestJson } from "../runtime/files.ts";
 import { ManifestError } from "../util/errors.ts";
 import type { Tokenizer } from "./types.ts";
 
@@ -148,16 +148,13 @@ export class VqTokenizer implements Tokenizer {
     const manifest = parseVqManifest(json, name);
     const session = async (graph: VqManifest["encode"], field: string) => {
       const file = manifest.files.find((f) => f.path === graph.onnx)!;
-      const bytes = await readReferencedFile(url, {
+      const { ort, session } = await openReferencedGraph(url, {
         file: graph.onnx,
         field,
         sha256: options.skipHashCheck ? undefined : file.sha256,
         bytes: file.bytes,
         fix: "the graph and its tokenizer manifest do not belong together; re-export both",
       }, options);
-      const { ort, session } = await createNodeSession(bytes, graph.onnx, {
-        threads: options.threads,
-      });
       const missing = [
         ...(session.inputNames.includes(graph.input) ? [] : [`input "${graph.input}"`]),
         ...(session.outputNames.includes(graph.output) ? [] : [`output "${graph.output}"`]),
