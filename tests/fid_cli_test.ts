@@ -8,6 +8,7 @@
  * JSON, and the one-line user errors. Also the exact low-rank Fréchet path against the full one,
  * and any feature model (the emoji CNN: no spatial output, so sFID is skipped with a note).
  */
+import { hasTorch, PYTHON } from "./python.ts";
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
 import { denoRun } from "./deno_run.ts";
 import { loadEmojiDataset, loadPatchTokenizer } from "../src/data/emoji_fixture.ts";
@@ -21,13 +22,9 @@ import { frechetFromStats } from "../src/metrics/frechet.ts";
 import { frechetLowRank } from "../src/metrics/fid.ts";
 import { npzArrayNames, readNpzArrays } from "../src/metrics/fid_sources.ts";
 
-const PYTHON = "/usr/bin/python3";
 const ROOT = new URL("../", import.meta.url);
 const cli = new URL("../main/fid.ts", import.meta.url).pathname;
 const N = 12;
-
-const hasTorch = await new Deno.Command(PYTHON, { args: ["-c", "import torch, onnx"] }).output()
-  .then((o) => o.success).catch(() => false);
 
 const run = (args: string[]) => denoRun([cli, ...args]);
 /** The user-facing lines of a run (progress bars left out). */

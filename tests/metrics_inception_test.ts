@@ -7,18 +7,15 @@
  * Both preprocessing modes: ADM's (TF 1.x asymmetric bilinear resize, (x - 128) / 128) and
  * pytorch-fid's (half-pixel bilinear, 2x - 1). About 10 s, most of it Python's start and export.
  */
+import { hasTorch, PYTHON } from "./python.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { ImageFeatureExtractor } from "../src/metrics/image_features.ts";
 import { loadNpyFile } from "../src/io/npy.ts";
 import type { FeatureSet } from "../src/metrics/features.ts";
 
-const PYTHON = "/usr/bin/python3";
 const ROOT = new URL("../", import.meta.url);
 /** Largest difference allowed, relative to the output's largest magnitude (max 1). */
 const TOLERANCE = 1e-4;
-
-const hasTorch = await new Deno.Command(PYTHON, { args: ["-c", "import torch, onnx"] }).output()
-  .then((o) => o.success).catch(() => false);
 
 /** Export the random-weight graph + golden into a temp folder; returns the folder. */
 async function golden(preprocess: "adm" | "pytorch-fid"): Promise<string> {
