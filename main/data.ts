@@ -3,18 +3,21 @@
  * out/data/reconstructions.png). `--check` rebuilds into a temporary folder and compares every
  * file byte for byte with the committed ones instead of overwriting them.
  *
- * Flags: --out DIR (fixtures/emoji), --pictures DIR (out/data), --k N, --samples N,
- * --iterations N, --seed N, --max-emoji N, --check, --quiet.
+ * Flags: --out DIR (fixtures/emoji), --pictures DIR (out/data), --k N, --patch N,
+ * --image-size N, --samples N, --iterations N, --seed N, --max-emoji N, --check, --quiet.
+ * K, patch and picture size default to those in `--out`'s manifest when it has one (so
+ * `deno task data:check --out fixtures/emoji16` checks that set as built), else 1024, 2 and 48.
  * @module
  */
 import { z } from "../src/deps/zod.ts";
 import { numberFlag, parseFlags, runMain } from "../src/util/cli.ts";
 import { writeFileAtomic } from "../src/util/atomic.ts";
 import { buildEmojiFixtures, EMOJI_FIXTURE_FILES } from "../src/data/build_emoji.ts";
+import { loadEmojiManifest } from "../src/data/emoji_fixture.ts";
 import { imagesToMosaic, interleaveImages } from "../src/viz/mosaic.ts";
 
-const USAGE = "Usage: deno task data [--out DIR] [--pictures DIR] [--k N] [--samples N] " +
-  "[--iterations N] [--seed N] [--max-emoji N] [--check] [--quiet]";
+const USAGE = "Usage: deno task data [--out DIR] [--pictures DIR] [--k N] [--patch N] " +
+  "[--image-size N] [--samples N] [--iterations N] [--seed N] [--max-emoji N] [--check] [--quiet]";
 
 const int = (min: number) => numberFlag().pipe(z.number().int().min(min));
 
@@ -22,7 +25,10 @@ const Flags = z.object({
   out: z.string().min(1).default("fixtures/emoji"),
   pictures: z.string().min(1).default("out/data"),
   k: numberFlag().pipe(z.number().int().min(2).max(65536, "at most 65536 (uint16 tokens)"))
-    .default(1024),
+    .optional(),
+  patch: int(1).optional(),
+  imageSize: numberFlag().pipe(z.number().int().min(4).max(1024, "at most 1024 pixels"))
+    .optional(),
   samples: int(1).default(200_000),
   iterations: int(0).default(20),
   seed: int(0).default(0),
@@ -31,10 +37,25 @@ const Flags = z.object({
   quiet: z.boolean().default(false),
 });
 
+/** K, patch and picture size of an already built set in `dir`, or null when there is none. */
+async function builtShape(
+  dir: string,
+): Promise<{ K: number; patch: number; imageSize: number } | null> {
+  const path = `${dir.endsWith("/") ? dir : `${dir}/`}manifest.json`;
+  const exists = await Deno.stat(path).then(() => true, (e) => {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  });
+  if (!exists) return null;
+  const m = await loadEmojiManifest(dir);
+  return { K: m.K, patch: m.patch, imageSize: m.imageSize };
+}
+
 /** Build (or, with --check, rebuild and compare); the exit code. */
 async function main(args: string[]): Promise<number> {
   const f = parseFlags(args, Flags, ["check", "quiet"], USAGE);
   const started = performance.now();
+  const shape = await builtShape(f.out);
   const outDir = f.check ? await Deno.makeTempDir({ prefix: "parlab-emoji-check-" }) : f.out;
   const log = f.quiet ? undefined : (line: string) => {
     console.log(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${line}`);
@@ -51,7 +72,9 @@ async function main(args: string[]): Promise<number> {
         await writeFileAtomic(`${dir}reconstructions.png`, png);
         log?.(`wrote ${dir}reconstructions.png (val: original | reconstruction, 4 per class)`);
       },
-      k: f.k,
+      k: f.k ?? shape?.K ?? 1024,
+      patch: f.patch ?? shape?.patch ?? 2,
+      imageSize: f.imageSize ?? shape?.imageSize ?? 48,
       samplePatches: f.samples,
       iterations: f.iterations,
       seed: f.seed,

@@ -10,22 +10,28 @@
 #              all 770 val pictures, a checkpoint every 5 minutes in between; chosen from the
 #              measurements in python/experiment_levers.json (why: python/experiment_levers.md).
 #              Run it as SIZE=cpu2 LANES=2 THREADS=1 (two processes of one thread each).
+#   SIZE=cpu3  issue 15's second recipe: the cpu2 shape on the 16x16 grid of fixtures/emoji16 (the
+#              same 48x48 pictures cut into 3x3-pixel patches, K 1024), 3000 steps (3.5 epochs),
+#              evaluation at 1000/2000/3000; a step costs 0.42 s on one thread against 1.10 s on
+#              the 24x24 grid. Run it as SIZE=cpu3 LANES=2 THREADS=1.
 #   SIZE=gpu   ~1M parameters, batch 64, 6000 steps, meant for a GPU machine.
 #   STEPS (override the step count), THREADS (per process, default 1), LANES (configs trained at
 #   once, default 1; the configs are dealt round-robin to the lanes), OUT (export folder, default
-#   fixtures/models), RUNS (run folders, default out/runs), EVAL_LIMIT (val pictures per evaluation,
+#   fixtures/models), DATA (token fixtures, default fixtures/emoji; fixtures/emoji16 for cpu3), RUNS (run folders, default out/runs), EVAL_LIMIT (val pictures per evaluation,
 #   default all 770).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 configs=("$@")
 [ ${#configs[@]} -eq 0 ] && configs=(raster par4 par16 raster4 par4-causal par4-noinit)
-lr=2e-3; warmup=50; eval_every=250; extra=()
+lr=2e-3; warmup=50; eval_every=250; extra=(); data=${DATA:-fixtures/emoji}
 case "${SIZE:-cpu}" in
   cpu) size=(--dim 64 --layers 4 --heads 4 --kv-heads 2 --multiple-of 32 --batch 8); steps=${STEPS:-300} ;;
   cpu2) size=(--dim 96 --layers 4 --heads 2 --multiple-of 32 --batch 8); steps=${STEPS:-600}
         eval_every=300; extra=(--save-minutes 5) ;;
+  cpu3) size=(--dim 96 --layers 4 --heads 2 --multiple-of 32 --batch 8); steps=${STEPS:-3000}
+        eval_every=1000; extra=(--save-minutes 5); data=${DATA:-fixtures/emoji16} ;;
   gpu) size=(--dim 128 --layers 4 --heads 4 --kv-heads 4 --multiple-of 64 --batch 64); steps=${STEPS:-6000} ;;
-  *) echo "SIZE must be cpu, cpu2 or gpu" >&2; exit 2 ;;
+  *) echo "SIZE must be cpu, cpu2, cpu3 or gpu" >&2; exit 2 ;;
 esac
 threads=${THREADS:-1}
 # Debian's torch calls OpenBLAS, whose own thread pool ignores torch.set_num_threads; train.py
@@ -37,7 +43,7 @@ mkdir -p "$runs" "$out"
 
 train_one() {
   local c=$1
-  /usr/bin/python3 -m python.train --config "$c" --out "$runs/emoji-$c" "${size[@]}" \
+  /usr/bin/python3 -m python.train --config "$c" --data "$data" --out "$runs/emoji-$c" "${size[@]}" \
     --steps "$steps" --lr "$lr" --warmup "$warmup" --eval-every "$eval_every" --eval-limit "${EVAL_LIMIT:-770}" --seed 0 \
     "${extra[@]}" --threads "$threads" --export "$out" --name "emoji-$c" --dtype float16
   # The curves beside the model (for `deno task loss-curves`), without the per-cell arrays.
