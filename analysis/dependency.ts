@@ -123,6 +123,8 @@ export interface DependencyAnalysisSummary {
   perClass?: { name: string; samples: number; miAtDistance: Record<string, number> }[];
   increase?: { label: string; meanIncreaseBits: number; quantity: string }[];
   figures: string[];
+  /** The token data folder analysed (set by `deno task analyze`; absent before issue 15). */
+  data?: string;
 }
 
 /**

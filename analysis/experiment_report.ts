@@ -612,8 +612,9 @@ export async function writeExperimentFigures(
   perRow = 2,
 ): Promise<string[]> {
   await saveFigure(speedQualityFigure(summary), `${outDir}/speed_quality`);
-  const tokenizer = await loadPatchTokenizer();
-  const val = await loadEmojiDataset("val");
+  const dataDir = summary.data ?? "fixtures/emoji";
+  const tokenizer = await loadPatchTokenizer(dataDir);
+  const val = await loadEmojiDataset("val", dataDir);
   const C = val.classNames.length;
   const k = Math.min(perRow, summary.settings.perClass);
   const cells = val.height * val.width;

@@ -197,6 +197,11 @@ export interface ExperimentOptions extends Partial<ExperimentSettings> {
   threads?: number;
   /** Redo finished configurations. */
   force?: boolean;
+  /**
+   * Token data folder for the reference, the val NLL and the floor (default: the folder of the
+   * models' codebook, see {@link modelsDataDir}).
+   */
+  dataDir?: string;
   /** Time all configurations again (e.g. on a quieter machine), keeping samples and scores. */
   retime?: boolean;
   /** Progress bars on stderr (default true). */
@@ -237,6 +242,8 @@ export interface ExperimentsSummary {
   settings: ExperimentSettings;
   /** Models that ran, by configuration. */
   models: Record<string, string>;
+  /** The token data folder of the reference, the val NLL and the floor (absent before issue 15). */
+  data?: string;
   /** Reference: which real grids the samples are compared with. */
   reference: string;
   /** The floor row. */
@@ -265,6 +272,33 @@ export async function findModel(
   const url = await fixtureModel(config, dir, prefixes);
   // The path as the caller wrote the folder (relative stays relative in reports).
   return url && `${dir.replace(/\/$/, "")}/${url.pathname.split("/").at(-1)}`;
+}
+
+/**
+ * The token data folder models were trained on: the folder of their manifests' patch k-means
+ * codebook (`fixtures/emoji` for the 24x24 models, `fixtures/emoji16` for the 16x16 ones);
+ * `fixtures/emoji` when none names one. Models trained on different data are a user error.
+ * @example
+ * await modelsDataDir(["fixtures/models/emoji-par4.json"]); // "fixtures/emoji16"
+ */
+export async function modelsDataDir(manifestPaths: readonly string[]): Promise<string> {
+  const dirs = new Set<string>();
+  for (const path of manifestPaths) {
+    const m = await readJson<{ tokenizer?: { kind?: string; codebook?: string } | null }>(path);
+    const codebook = m?.tokenizer?.kind === "patch-kmeans" ? m.tokenizer.codebook : undefined;
+    if (!codebook) continue;
+    const base = new URL(path, `file://${Deno.cwd()}/`);
+    const dir = new URL(".", new URL(codebook, base)).pathname.replace(/\/$/, "");
+    // Relative to the working folder when inside it, so reports stay portable.
+    dirs.add(dir.startsWith(`${Deno.cwd()}/`) ? dir.slice(Deno.cwd().length + 1) : dir);
+  }
+  if (dirs.size > 1) {
+    throw new UsageError(
+      `the models were trained on different token data (${[...dirs].join(", ")}). Fix: score ` +
+        "them in separate runs (--configs), or pass --data",
+    );
+  }
+  return dirs.size === 1 ? [...dirs][0] : "fixtures/emoji";
 }
 
 /** Read a JSON file, or null when it is missing or unreadable. */
@@ -327,11 +361,11 @@ interface Context {
   nllSet: ReturnType<typeof gather>;
 }
 
-async function loadContext(s: ExperimentSettings): Promise<Context> {
+async function loadContext(s: ExperimentSettings, dataDir: string): Promise<Context> {
   const [train, val, tokenizer, classifier] = await Promise.all([
-    loadEmojiDataset("train"),
-    loadEmojiDataset("val"),
-    loadPatchTokenizer(),
+    loadEmojiDataset("train", dataDir),
+    loadEmojiDataset("val", dataDir),
+    loadPatchTokenizer(dataDir),
     loadEmojiClassifier(),
   ]);
   const C = train.classNames.length;
@@ -501,12 +535,22 @@ async function runOne(
       threads?: number;
       /** Val NLL by model sha256 and schedule, shared by this run's configurations. */
       nll: Map<string, ExperimentResult["valNll"]>;
+      /** The data the models are scored on (checked against each model's grid). */
+      dataGrid: { dir: string; height: number; width: number; vocabSize: number };
     },
 ): Promise<ExperimentResult> {
   const dir = `${o.outDir}/${spec.id}`;
   const model = await loadModel(modelPath, { backend: o.backend, threads: o.threads });
   try {
     const m = model.manifest;
+    const g = o.dataGrid;
+    if (m.grid.height !== g.height || m.grid.width !== g.width || m.vocabSize !== g.vocabSize) {
+      throw new UsageError(
+        `${modelPath}: the model makes ${m.grid.height}x${m.grid.width} grids of ${m.vocabSize} ` +
+          `codes but the data in ${g.dir} is ${g.height}x${g.width} of ${g.vocabSize}. Fix: pass ` +
+          "--data with the folder the model was trained on (its manifest's tokenizer.codebook)",
+      );
+    }
     const schedule = scheduleByName(m.grid, spec.schedule);
     const sampleKey = JSON.stringify({
       model: m.name,
@@ -669,7 +713,8 @@ export async function runExperiments(options: ExperimentOptions): Promise<Experi
         "Fix: pass the folder with emoji-<config>.json or tiny-<config>.json",
     );
   }
-  const ctx = await loadContext(s);
+  const dataDir = options.dataDir ?? await modelsDataDir(planned.map((p) => p.path));
+  const ctx = await loadContext(s, dataDir);
   const o = {
     outDir: options.outDir,
     backend,
@@ -678,6 +723,12 @@ export async function runExperiments(options: ExperimentOptions): Promise<Experi
     log,
     threads: options.threads,
     nll: new Map<string, ExperimentResult["valNll"]>(),
+    dataGrid: {
+      dir: dataDir,
+      height: ctx.val.height,
+      width: ctx.val.width,
+      vocabSize: ctx.val.vocabSize,
+    },
   };
   try {
     // The floor: held-out real grids, class-balanced like the samples (a class with fewer val
@@ -751,6 +802,7 @@ export async function runExperiments(options: ExperimentOptions): Promise<Experi
       backendDetail: [...new Set(rows.map((r) => r.backend))].join(", "),
       settings: s,
       models: Object.fromEntries(rows.map((r) => [r.spec.model, r.model.name])),
+      data: dataDir,
       reference: ctx.referenceLabel,
       floor,
       floorWhiteFraction: floorWhite,

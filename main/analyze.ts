@@ -20,7 +20,10 @@
  *
  *   deno task analyze [--out results] [--quick] [--force] [--retime] [--split train|val] [--workers N]
  *     [--models DIR] [--backend cpu|cuda] [--per-class N] [--seed S] [--batch B] [--threads N]
- *     [--configs raster,par4,...]
+ *     [--configs raster,par4,...] [--data DIR]
+ *
+ * `--data` is the token data folder (reference, val NLL, floor, dependency maps); by default the
+ * folder of the models' codebook, i.e. the data they were trained on.
  * @module
  */
 import {
@@ -52,6 +55,7 @@ import {
   type ExperimentSpec,
   type ExperimentsSummary,
   findModel,
+  modelsDataDir,
   QUICK_EXPERIMENTS,
   QUICK_SETTINGS,
   runExperiments,
@@ -72,12 +76,13 @@ const Flags = z.object({
   batch: numberFlag().pipe(z.number().int().positive().max(1024)).optional(),
   threads: numberFlag().pipe(z.number().int().positive().max(256)).optional(),
   configs: z.string().optional(),
+  data: z.string().min(1).optional(),
 });
 
 const USAGE =
   "Usage: deno task analyze [--out DIR] [--quick] [--force] [--retime] [--split train|val] [--workers N] " +
   `[--models DIR] [--backend ${BACKEND_CHOICES}] [--per-class N] [--seed S] [--batch B] ` +
-  "[--threads N] [--configs raster,par4,...]";
+  "[--threads N] [--configs raster,par4,...] [--data DIR]";
 
 /** Read a section's JSON if it was finished before (and `--force` is off). */
 async function finished<T>(path: string, force: boolean): Promise<T | null> {
@@ -116,6 +121,7 @@ async function scheduleSection(out: string, force: boolean): Promise<ScheduleSta
 async function dependencySection(
   out: string,
   flags: z.infer<typeof Flags>,
+  dataDir: string,
 ): Promise<{ summary: DependencyAnalysisSummary; models: string[] }> {
   const dir = `${out}/dependency${flags.quick ? "-quick" : ""}`;
   const path = `${dir}/dependency.json`;
@@ -128,12 +134,17 @@ async function dependencySection(
   }
   const done = await finished<DependencyAnalysisSummary>(path, flags.force);
   // Summaries from before ZipAR's costs were probed lack them: the section runs again.
-  if (done && done.ziparUnseenCosts) return { summary: done, models };
+  // Summaries from another data folder (or from before it was recorded) are stale.
+  const sameData = (done?.data ?? "fixtures/emoji") === dataDir;
+  if (done && done.ziparUnseenCosts && sameData) return { summary: done, models };
   const summary = await runFixtureDependencyAnalysis(dir, {
     split: flags.quick ? "val" : flags.split,
     workers: flags.workers,
+    fixtureDir: dataDir,
     models: models.length >= 2 ? models : undefined,
   });
+  summary.data = dataDir;
+  await writeFileAtomic(path, JSON.stringify(summary, null, 2));
   return { summary, models };
 }
 
@@ -158,6 +169,7 @@ async function experimentsSection(
   out: string,
   flags: z.infer<typeof Flags>,
   configs: readonly ExperimentSpec[],
+  dataDir: string,
 ): Promise<{ summary: ExperimentsSummary; dir: string }> {
   const dir = `${out}/experiments${flags.quick ? "-quick" : ""}`;
   const base = flags.quick ? QUICK_SETTINGS : DEFAULT_SETTINGS;
@@ -168,6 +180,7 @@ async function experimentsSection(
     batchSize: flags.batch ?? base.batchSize,
     outDir: dir,
     modelsDir: flags.models,
+    dataDir,
     configs,
     backend: flags.backend,
     threads: flags.threads,
@@ -212,7 +225,7 @@ function report(
     "",
     "![tokens against steps](schedules/steps_over_time.png)",
     "",
-    "## Token dependency on the emoji fixture",
+    `## Token dependency on the emoji fixture (${dep.data ?? "fixtures/emoji"})`,
     "",
     `${dep.samples} token grids, K = ${dep.vocabSize}, estimator: ${dep.estimator}; mean marginal entropy ` +
     `${fmt(dep.meanMarginalEntropyBits)} bits per cell; ${fmt(dep.seconds.total, 1)} s.`,
@@ -282,10 +295,14 @@ async function main(): Promise<void> {
   const configs = selectConfigs(flags.configs, flags.quick);
   const stats = await scheduleSection(flags.out, flags.force);
   console.log(`schedules: ${stats.length} analysed`);
-  const { summary, models } = await dependencySection(flags.out, flags);
+  // One token data set for every section: the one the models were trained on, unless --data.
+  const found = await Promise.all(configs.map((c) => findModel(flags.models, c.model)));
+  const dataDir = flags.data ?? await modelsDataDir(found.filter((p) => p !== null));
+  console.log(`data: ${dataDir}`);
+  const { summary, models } = await dependencySection(flags.out, flags, dataDir);
   console.log(`dependency: ${summary.samples} grids, ${summary.figures.length} figures`);
   const depDir = `${flags.out}/dependency${flags.quick ? "-quick" : ""}`;
-  const exp = await experimentsSection(flags.out, flags, configs);
+  const exp = await experimentsSection(flags.out, flags, configs, dataDir);
   console.log(`experiments: ${exp.summary.rows.length} configurations in ${exp.dir}`);
   await writeFileAtomic(
     `${flags.out}/report.md`,

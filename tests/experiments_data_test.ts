@@ -1,0 +1,57 @@
+/**
+ * Which token data the experiments score against: the folder of the models' codebook unless
+ * `--data` says otherwise, and one message naming `--data` when model and data disagree.
+ */
+import { EXPERIMENTS, modelsDataDir, runExperiments } from "../analysis/experiments.ts";
+import { UsageError } from "../src/util/errors.ts";
+import { assertEquals, assertRejects } from "./assert.ts";
+
+Deno.test("modelsDataDir: the folder of the models' codebook, relative to the working folder", async () => {
+  assertEquals(await modelsDataDir(["fixtures/models/tiny-par4.json"]), "fixtures/emoji");
+  assertEquals(await modelsDataDir([]), "fixtures/emoji");
+});
+
+Deno.test("modelsDataDir: models trained on different data are refused with the fix", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const manifest = (codebook: string) =>
+      JSON.stringify({ tokenizer: { kind: "patch-kmeans", codebook } });
+    await Deno.writeTextFile(`${dir}/a.json`, manifest("../a/codebook.npy.gz"));
+    await Deno.writeTextFile(`${dir}/b.json`, manifest("../b/codebook.npy.gz"));
+    assertEquals(await modelsDataDir([`${dir}/a.json`]), `${dir.replace(/\/[^/]+$/, "")}/a`);
+    const err = await assertRejects(
+      () => modelsDataDir([`${dir}/a.json`, `${dir}/b.json`]),
+      UsageError,
+    );
+    assertEquals(/different token data .*Fix: .*--data/.test(err.message), true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runExperiments: a 24x24 model scored on 16x16 data names --data", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const err = await assertRejects(
+      () =>
+        runExperiments({
+          outDir: out,
+          dataDir: "fixtures/emoji16",
+          prefixes: ["tiny-"],
+          perClass: 1,
+          nllGrids: 2,
+          referencePerClass: 2,
+          kidSubsets: 2,
+          bootstrap: 2,
+          mosaicPerClass: 1,
+          progress: false,
+          configs: EXPERIMENTS.filter((e) => e.id === "par4"),
+          log: () => {},
+        }),
+      UsageError,
+    );
+    assertEquals(/24x24 .* 16x16 .*Fix: pass --data/.test(err.message), true);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
