@@ -20,5 +20,6 @@ export {
   type TokenGrids,
   type TokenGridsLike,
 } from "./batches.ts";
+export { clipAt, tileClips, type TileOptions } from "./clip_layout.ts";
 export { cellMapView, imageView, tokenView, type ViewableArray, viewOf } from "./ndarray.ts";
 export type { NdArray } from "../deps/ndarray.ts";

@@ -13,7 +13,24 @@ export {
   vstack,
 } from "./compose.ts";
 export { plotFigure, type PlotOptions, saveFigure, svgToPng } from "./render.ts";
-export { displayFigure, showFigure, showMarkdown, showPng } from "./notebook.ts";
+export {
+  animationHtml,
+  displayFigure,
+  showAnimation,
+  showClips,
+  showFigure,
+  showMarkdown,
+  showPng,
+} from "./notebook.ts";
+export {
+  ANIMATION_FORMATS,
+  type AnimationFormat,
+  animationMime,
+  type AnimationOptions,
+  clipStrips,
+  encodeAnimation,
+  type StripOptions,
+} from "./clips.ts";
 export {
   scheduleFigure,
   type ScheduleFigureOptions,
