@@ -6,6 +6,11 @@
  * Writes `tokens.npy` (uint16 [N, H, W]), `labels.npy`, `samples.png` (one row per class) and
  * `run.json` (settings, timings, per-step trace) into `--out`.
  *
+ * A video model (its manifest's grid.frames above 1) writes `tokens.npy` as [N, F, H, W],
+ * `samples.png` with one clip's frames a row, and `strips.png` (the same clips, each row labelled
+ * with its index and class); `--pngs` adds an animated `images/<index>_<class>.webp` per clip
+ * (`--gif`: a `.gif` too) beside its frame strip `.png`, played at `--fps` (default 4).
+ *
  * Resumable: every finished batch is saved at once under `--out/parts/`; rerunning the same
  * command after an interruption (Ctrl-C, a crash) keeps those images and samples the rest, with
  * the same tokens an uninterrupted run gives. A rerun with other settings into the same `--out`
@@ -13,11 +18,14 @@
  * @module
  */
 import {
+  type AnimationFormat,
   type ARModel,
   BACKEND_CHOICES,
   BackendSchema,
   cellCount,
+  clipStrips,
   effectiveSettings,
+  encodeAnimation,
   encodeNpy,
   estimateModelMemory,
   flagError,
@@ -58,7 +66,8 @@ const USAGE =
   "Usage: deno task sample --model M.json [--schedule par4|file.json] [--classes 0,3|all] " +
   "[--count N] [--cfg S] [--cfg-interval K] [--cfg-interval-rule steps|official] [--temperature T] [--top-k K] [--top-p P] [--seed N] " +
   `[--batch B] [--threads N] [--backend ${BACKEND_CHOICES}] [--codebook C.npy.gz] [--entropy] ` +
-  "[--out DIR] [--fresh] [--shard i/N|auto/N] [--pngs] [--image-size-eval 256] [--allow-outside]";
+  "[--out DIR] [--fresh] [--shard i/N|auto/N] [--pngs] [--gif] [--fps F] [--image-size-eval 256] " +
+  "[--allow-outside]";
 
 const Flags = z.object({
   model: z.string({ error: "is required (the model manifest .json or its .onnx)" }).min(1),
@@ -78,6 +87,8 @@ const Flags = z.object({
   codebook: z.string().optional(),
   entropy: z.boolean().default(false),
   pngs: z.boolean().default(false),
+  gif: z.boolean().default(false),
+  fps: numberFlag().pipe(z.number().gt(0).max(50)).optional(),
   allowOutside: z.boolean().default(false),
   imageSizeEval: numberFlag().pipe(z.number().int().min(8).max(4096)).optional(),
   fresh: z.boolean().default(false),
@@ -152,6 +163,34 @@ function parseClasses(spec: string, names: string[] | undefined, numClasses: num
   });
 }
 
+/**
+ * A clip schedule on an image model, or an image schedule on a video model, is refused before
+ * anything loads further, naming both frame counts; so are the clip-only flags on an image model.
+ */
+function checkFrames(
+  f: z.infer<typeof Flags>,
+  schedule: Schedule,
+  m: ARModel["manifest"],
+): void {
+  const want = m.grid.frames;
+  const got = schedule.grid.frames;
+  if (got !== want) {
+    const kind = (n: number) => n > 1 ? `clips of ${n} frames` : "still images";
+    throw new UsageError(
+      `--schedule: "${schedule.name}" orders ${kind(got)} (its grid.frames is ${got}) but model ` +
+        `"${m.name}" generates ${kind(want)} (its manifest's grid.frames is ${want}). Fix: pass ` +
+        `a schedule name (e.g. --schedule par4), which is built on the model's grid, or a ` +
+        `schedule file whose grid.frames is ${want}`,
+    );
+  }
+  if (want === 1 && (f.gif || f.fps !== undefined)) {
+    throw new UsageError(
+      `--${f.gif ? "gif" : "fps"}: model "${m.name}" generates still images (its manifest's ` +
+        "grid.frames is 1), which have no animation. Fix: leave the flag out, or pass a video model",
+    );
+  }
+}
+
 /** What decides the tokens of a run: a resumed run must match it field for field. */
 interface RunKey extends SamplingSettings {
   model: string;
@@ -161,7 +200,15 @@ interface RunKey extends SamplingSettings {
 }
 
 async function main(): Promise<void> {
-  const f = parseFlags(Deno.args, Flags, ["entropy", "fresh", "pngs", "allowOutside"], USAGE);
+  const f = parseFlags(
+    Deno.args,
+    Flags,
+    ["entropy", "fresh", "pngs", "gif", "allowOutside"],
+    USAGE,
+  );
+  if (f.gif && !f.pngs) {
+    throw new UsageError("--gif: writes a GIF beside each clip of --pngs. Fix: add --pngs");
+  }
   await announceMemory(f);
   const model = await flagError(
     "--model",
@@ -179,6 +226,7 @@ async function main(): Promise<void> {
     m.schedule as Schedule | null | undefined,
     m.grid,
   );
+  checkFrames(f, schedule, m);
   const picked = parseClasses(f.classes, m.classNames, m.numClasses);
   const total = picked.length * f.count;
   const shard = f.shard ? resolveShard(f.shard) : null;
@@ -212,18 +260,25 @@ async function main(): Promise<void> {
 /** Pictures in the mosaic at most (the rest are in --pngs). */
 const MOSAIC_LIMIT = 144;
 
+/** Side in pixels animations are upscaled to at least (a 24-pixel frame plays at 4x). */
+const ANIMATION_SIDE = 96;
+
 /**
  * Decode the sampled grids (in chunks, so a large run never holds every picture at once),
  * resize them for evaluation when asked (`--image-size-eval`, bicubic, as the paper evaluates
  * its 384-pixel pictures at 256), write each as a PNG (`--pngs`: images/<index>_<class>.png),
- * and the first pictures as `samples.png`.
+ * and the first pictures as `samples.png`. Clips also get an animation each (`--pngs`) and
+ * `strips.png`.
  */
 async function writePictures(
   f: z.infer<typeof Flags>,
   grids: { n: number; frames: number; height: number; width: number; tokens: Int32Array },
   classes: number[],
   tokenizer: Tokenizer,
+  classNames: readonly string[] | undefined,
 ): Promise<void> {
+  const video = grids.frames > 1;
+  const formats: AnimationFormat[] = video && f.pngs ? (f.gif ? ["webp", "gif"] : ["webp"]) : [];
   const cells = grids.frames * grids.height * grids.width;
   const chunk = 16;
   const shown: ImageBatch[] = [];
@@ -248,6 +303,13 @@ async function writePictures(
             gap: 0,
           })),
         );
+        const scale = Math.max(1, Math.floor(ANIMATION_SIDE / one.width));
+        for (const format of formats) {
+          await writeFileAtomic(
+            `${f.out}/images/${name.replace(/\.png$/, `.${format}`)}`,
+            await encodeAnimation(one, { format, fps: f.fps, scale }),
+          );
+        }
       }
     }
     if (start < MOSAIC_LIMIT) shown.push(pictures);
@@ -268,6 +330,12 @@ async function writePictures(
     `${f.out}/samples.png`,
     await rgbToPng(mosaicImage(mosaic, { cols: Math.min(f.count, 16), scale })),
   );
+  if (video) {
+    const labels = classes.slice(0, limit).map((c, i) =>
+      `${String(i).padStart(6, "0")} ${classNames?.[c] ?? c}`
+    );
+    await writeFileAtomic(`${f.out}/strips.png`, await clipStrips(mosaic, { scale, labels }));
+  }
 }
 
 /**
@@ -375,7 +443,13 @@ async function sampleInto(
     `${f.out}/labels.npy`,
     encodeNpy({ ...labelArray(classes, m.numClasses), shape: [n] }, false),
   );
-  await writePictures(f, { n, frames, height, width, tokens: run.tokens }, classes, tokenizer);
+  await writePictures(
+    f,
+    { n, frames, height, width, tokens: run.tokens },
+    classes,
+    tokenizer,
+    m.classNames,
+  );
   const steps = schedule.steps.length;
   const summary = {
     format: "parlab-run/1",
@@ -418,7 +492,9 @@ async function sampleInto(
   await parts.remove();
   const sampled = n - run.resumed;
   console.log(
-    `${n} images (${sampled} sampled now${run.resumed ? `, ${run.resumed} resumed` : ""}), ` +
+    `${n} ${frames > 1 ? "clips" : "images"} (${sampled} sampled now${
+      run.resumed ? `, ${run.resumed} resumed` : ""
+    }), ` +
       `${schedule.name} (${steps} steps) on ${model.backend}: ${run.seconds.toFixed(2)} s` +
       (sampled > 0
         ? `, ${(run.seconds / sampled).toFixed(3)} s/image, model ${
@@ -426,7 +502,11 @@ async function sampleInto(
         }% of wall`
         : ""),
   );
-  console.log(`wrote ${f.out}/samples.png, tokens.npy, labels.npy, run.json`);
+  console.log(
+    `wrote ${f.out}/samples.png, ${
+      frames > 1 ? "strips.png, " : ""
+    }tokens.npy, labels.npy, run.json`,
+  );
   await model.dispose();
 }
 

@@ -7,7 +7,7 @@ import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { Buffer } from "node:buffer";
 import type { ImageBatch } from "../src/media/batches.ts";
 import { clipAt, tileClips } from "../src/media/clip_layout.ts";
-import { clipStrips, encodeAnimation } from "../src/viz/clips.ts";
+import { clipStrips, encodeAnimation, labelColumn } from "../src/viz/clips.ts";
 import { animationHtml } from "../src/viz/notebook.ts";
 import { loadSharp } from "../src/deps/sharp.ts";
 
@@ -160,10 +160,13 @@ Deno.test("clipStrips with labels: a label column left of the same strips", asyn
   const batch = clips(2, 3, 4, 5);
   const plain = await sharp(await clipStrips(batch, { scale: 2, gap: 1 })).raw()
     .toBuffer({ resolveWithObject: true });
-  const png = await clipStrips(batch, { scale: 2, gap: 1, labels: ["slide", "zoom"] });
+  const labels = ["slide", "zoom"];
+  const png = await clipStrips(batch, { scale: 2, gap: 1, labels });
+  const left = labelColumn(labels);
+  assertEquals(left, 12 + 38);
   const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
   // labelledRowsFigure: labelWidth + strip + 8 across; a 24 px title band, 2 px air, rows 4 apart.
-  assertEquals(info.width, 120 + (1 + 3 * 11) + 8);
+  assertEquals(info.width, left + (1 + 3 * 11) + 8);
   assertEquals(info.height, 26 + 2 * ((1 + 9) + 4) + 4);
   // Every pixel of each row's strip is where the row starts, unchanged.
   for (const [row, y0] of [[0, 26], [1, 26 + 14]]) {
@@ -171,7 +174,7 @@ Deno.test("clipStrips with labels: a label column left of the same strips", asyn
       for (let x = 0; x < 34; x++) {
         const want = px(plain.data, plain.info.width, x, row * 9 + y, plain.info.channels);
         assertEquals(
-          px(data, info.width, 120 + x, y0 + y, info.channels),
+          px(data, info.width, left + x, y0 + y, info.channels),
           want,
           `${row} ${x},${y}`,
         );
@@ -181,12 +184,12 @@ Deno.test("clipStrips with labels: a label column left of the same strips", asyn
   // The label column has dark text pixels on white.
   let dark = 0;
   for (let y = 26; y < 36; y++) {
-    for (let x = 0; x < 110; x++) {
+    for (let x = 0; x < left; x++) {
       if (px(data, info.width, x, y, info.channels)[0] < 128) dark++;
     }
   }
   assert(dark > 5, `label pixels: ${dark}`);
-  assertEquals(await clipStrips(batch, { scale: 2, gap: 1, labels: ["slide", "zoom"] }), png);
+  assertEquals(await clipStrips(batch, { scale: 2, gap: 1, labels }), png);
 });
 
 Deno.test("animationHtml: an <img> whose data: URI holds the bytes", async () => {

@@ -84,8 +84,17 @@ export interface StripOptions {
   labels?: readonly string[];
   /** Title line above labelled rows (default none). */
   title?: string;
-  /** Pixels left of the rows for the labels (default 120). */
+  /** Pixels left of the rows for the labels (default: wide enough for the longest label). */
   labelWidth?: number;
+}
+
+/**
+ * Pixels for a column of labels: 12-pixel DejaVu Sans averages under 7.5 pixels a character, and
+ * the text starts 6 pixels in; at least 40 so a short label keeps some air.
+ */
+export function labelColumn(labels: readonly string[]): number {
+  const longest = Math.max(0, ...labels.map((l) => l.length));
+  return Math.max(40, Math.ceil(12 + 7.5 * longest));
 }
 
 /**
@@ -120,6 +129,10 @@ export async function clipStrips(
     });
   }
   // At scale 1 the embedded strips are drawn at their own size, pixel for pixel.
-  const figure = labelledRowsFigure(rows, options.title ?? "", options.labelWidth ?? 120);
+  const figure = labelledRowsFigure(
+    rows,
+    options.title ?? "",
+    options.labelWidth ?? labelColumn(options.labels),
+  );
   return await svgToPng(figure.svg, 1);
 }

@@ -29,6 +29,7 @@ export {
   type AnimationOptions,
   clipStrips,
   encodeAnimation,
+  labelColumn,
   type StripOptions,
 } from "./clips.ts";
 export {
