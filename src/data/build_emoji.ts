@@ -77,9 +77,12 @@ function round4(x: number): number {
   return Math.round(x * 1e4) / 1e4;
 }
 
-/** List both sets' pictures, emoji-major: each picture's twitter drawing, then google's. */
-async function listAll(
-  options: EmojiBuildOptions,
+/**
+ * List both sets' pictures, emoji-major: each picture's twitter drawing, then google's (the
+ * order the emoji fixtures and the video clips draw from); `maxEmoji` keeps the first base emoji.
+ */
+export async function listEmojiPictures(
+  options: Pick<EmojiBuildOptions, "maxEmoji" | "nodeModules">,
 ): Promise<{ items: EmojiItem[]; classNames: string[] }> {
   const perSet: EmojiItem[][] = [];
   let classNames: string[] | null = null;
@@ -160,7 +163,7 @@ export async function buildEmojiFixtures(options: EmojiBuildOptions): Promise<Em
     throw new Error(`imageSize ${imageSize} is not divisible by patch ${patch}`);
   }
 
-  const { items, classNames } = await listAll(options);
+  const { items, classNames } = await listEmojiPictures(options);
   log(`listed ${items.length} pictures in ${classNames.length} classes`);
   const bar = progress("pictures", items.length, { quiet: options.log === undefined });
   const loaded = await loadPictures(items.map((it) => it.file), imageSize, 8, (done) => {
