@@ -4,11 +4,20 @@
  * a timing table (steps, seconds per image, speed-up); then renders the ordering figures for
  * raster, PAR-4x, PAR-16x, raster-groups-4 and a 5x16x16 video PAR-4x. Prints where all is.
  *
+ * Video models in `--models` (`video-<config>.json`, else `tiny-video-<config>.json`, for raster,
+ * PAR-4x and PAR-16x) are sampled the same way, and drawn per class: a PNG of frame strips (one
+ * clip a row) and an animated WebP of the class's clips playing side by side, with their own
+ * timing table. Without video models the demo is the image demo alone.
+ *
  *   deno task demo [--out out/demo] [--models fixtures/models] [--per-class 4] [--seed 0]
  * @module
  */
 import {
+  clipStrips,
+  encodeAnimation,
   fixtureModel,
+  type ImageBatch,
+  isUserError,
   loadOnnxModel,
   makeGrid,
   numberFlag,
@@ -113,6 +122,122 @@ async function sampleModels(
   );
 }
 
+/** The video configurations the demo looks for, raster first (the speed-up's reference). */
+const VIDEO_CONFIGS = ["raster", "par4", "par16"];
+
+/** Side in pixels each clip of a class animation is upscaled to at least. */
+const CLIP_SIDE = 72;
+
+/** A class name as a file name part: lower case, runs of anything else one dash. */
+function slug(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "class";
+}
+
+/**
+ * Sample `perClass` clips per class with every video model in `modelsDir` and draw each class:
+ * `video_<config>_<class>.png` (frame strips) and `.webp` (the clips playing side by side).
+ * A model whose tokens cannot be decoded (a parity model without a tokenizer) is skipped, said.
+ */
+async function sampleVideoModels(
+  outDir: string,
+  modelsDir: string,
+  perClass: number,
+  seed: number,
+): Promise<void> {
+  const rows: string[][] = [];
+  let rasterSeconds = NaN;
+  for (const config of VIDEO_CONFIGS) {
+    const manifest = await fixtureModel(config, modelsDir, ["video-", "tiny-video-"]);
+    if (!manifest) continue;
+    const model = await loadOnnxModel(manifest);
+    try {
+      const m = model.manifest;
+      if (m.grid.frames === 1) continue; // a picture model under a video name: not ours to draw
+      const tokenizer = await programTokenizer(model).catch((err) => {
+        if (!isUserError(err)) throw err;
+        console.log(`\n${m.name}: skipped, its clips cannot be decoded: ${err.message}`);
+        return null;
+      });
+      if (!tokenizer) continue;
+      const schedule = m.schedule as Schedule;
+      const classes = Array.from(
+        { length: m.numClasses * perClass },
+        (_, i) => Math.floor(i / perClass),
+      );
+      await sampleMany(model, { schedule, classes: [0], seed }); // untimed warm-up, as above
+      const bar = progress(`${m.name} (${schedule.steps.length} steps)`, classes.length);
+      const run = await sampleMany(model, {
+        schedule,
+        classes,
+        seed,
+        batchSize: 8,
+        onProgress: (d) => bar.update(d),
+      });
+      bar.stop();
+      const { frames, height, width } = m.grid;
+      const clips = await tokenizer.decode({
+        n: classes.length,
+        frames,
+        height,
+        width,
+        tokens: run.tokens,
+      });
+      const per = frames * clips.height * clips.width * 3;
+      const scale = Math.max(1, Math.floor(CLIP_SIDE / clips.width));
+      for (let c = 0; c < m.numClasses; c++) {
+        const name = m.classNames?.[c] ?? `class ${c}`;
+        const mine: ImageBatch = {
+          ...clips,
+          n: perClass,
+          data: clips.data.subarray(c * perClass * per, (c + 1) * perClass * per),
+        };
+        const base = `${outDir}/video_${config}_${slug(name)}`;
+        const labels = Array.from({ length: perClass }, (_, i) => `${name} ${i + 1}`);
+        await writeFileAtomic(
+          `${base}.png`,
+          await clipStrips(mine, { labels, title: `${m.name}: ${name}` }),
+        );
+        await writeFileAtomic(
+          `${base}.webp`,
+          await encodeAnimation(mine, { cols: perClass, scale, gap: 2 }),
+        );
+      }
+      const perClip = run.seconds / classes.length;
+      if (config === "raster") rasterSeconds = perClip;
+      rows.push([
+        m.name,
+        schedule.name,
+        String(schedule.steps.length),
+        perClip.toFixed(3),
+        Number.isNaN(rasterSeconds) ? "-" : `${(rasterSeconds / perClip).toFixed(2)}x`,
+        `${outDir}/video_${config}_<class>.png, .webp`,
+      ]);
+    } finally {
+      await model.dispose();
+    }
+  }
+  if (rows.length === 0) return;
+  console.log(
+    `\nVideo sampling: ${perClass} clips per class, batch 8, CPU, seed ${seed}; per class a PNG ` +
+      "of frame strips and a WebP of the clips playing",
+  );
+  printTable(["model", "schedule", "steps", "s/clip", "speed-up", "pictures"], rows);
+  await writeFileAtomic(
+    `${outDir}/video_timing.json`,
+    JSON.stringify(
+      rows.map(([model, schedule, steps, s, speedup]) => ({
+        model,
+        schedule,
+        steps: +steps,
+        secondsPerClip: +s,
+        speedup,
+      })),
+      null,
+      1,
+    ),
+  );
+}
+
 async function main(): Promise<void> {
   const flags = parseFlags(
     Deno.args,
@@ -122,6 +247,7 @@ async function main(): Promise<void> {
   );
   const outDir = flags.out;
   await sampleModels(outDir, flags.models, flags.perClass, flags.seed);
+  await sampleVideoModels(outDir, flags.models, flags.perClass, flags.seed);
   console.log("\nGeneration orders:");
   const image = makeGrid(24, 24);
   const video = makeGrid(16, 16, 5);

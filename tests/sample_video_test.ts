@@ -3,10 +3,10 @@
  * animated WebP (and GIF) per clip that decodes as F pages of the frame size; and the refusals of
  * a schedule whose frame count is not the model's, and of the clip-only flags.
  *
- * The video runs use the committed tiny parity model `fixtures/models/tiny-video-par4` (made by
- * the video models' work; they turn on once its file is there). Its manifest names no tokenizer
- * (its tokens are synthetic), so the test decodes with a codebook of its own: every code a flat
- * 3x3-pixel patch of a distinct colour.
+ * The video runs use the tiny parity model `fixtures/models/tiny-video-par4` (made by the video
+ * models' work; they turn on once its file is there). Its tokens are synthetic, so the main run
+ * decodes with a codebook of the test's own (`--codebook`: every code a flat 3x3-pixel patch of a
+ * distinct colour), which fixes the frame size the checks expect.
  */
 import { assert, assertEquals } from "./assert.ts";
 import { denoRun } from "./deno_run.ts";
@@ -110,8 +110,9 @@ Deno.test({
       await checkVideoRun(`${dir}/out`, 4, true);
       const summary = JSON.parse(await Deno.readTextFile(`${dir}/out/run.json`));
       assertEquals(summary.run.grid, JSON.parse(await Deno.readTextFile(videoModel)).grid);
-      // Without --pngs: the strips, and no per-clip files.
-      const plain = await denoRun([cli, ...common, "--out", `${dir}/plain`]);
+      // Without --pngs: the strips, and no per-clip files; decoded with the manifest's tokenizer.
+      const own = ["--model", videoModel, "--classes", "0,1"];
+      const plain = await denoRun([cli, ...own, "--out", `${dir}/plain`]);
       assertEquals(plain.code, 0, plain.stderr);
       assert((await Deno.stat(`${dir}/plain/strips.png`)).isFile);
       assert(!(await Deno.stat(`${dir}/plain/images`).then(() => true, () => false)));

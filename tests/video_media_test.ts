@@ -192,6 +192,18 @@ Deno.test("clipStrips with labels: a label column left of the same strips", asyn
   assertEquals(await clipStrips(batch, { scale: 2, gap: 1, labels }), png);
 });
 
+Deno.test("clipStrips: a long title widens the figure instead of being cut; no clips refused", async () => {
+  const batch = clips(1, 2, 2, 2);
+  const title = "a title much longer than the strip and its label";
+  const png = await clipStrips(batch, { labels: ["x"], title });
+  const meta = await sharp(png).metadata();
+  assertEquals(meta.width, Math.ceil(12 + 9.5 * title.length));
+  let message = "";
+  await clipStrips({ ...batch, n: 0, data: new Uint8Array(0) }, { labels: [] })
+    .catch((e) => (message = e.message));
+  assert(message.includes("at least one clip"), message);
+});
+
 Deno.test("animationHtml: an <img> whose data: URI holds the bytes", async () => {
   const webp = await encodeAnimation(clips(1, 2, 2, 2));
   const html = animationHtml(webp, "webp", 'a "clip"');

@@ -36,7 +36,8 @@ export function animationMime(format: AnimationFormat): string {
 /**
  * Encode clips as one animated image: a single clip as it is, several tiled side by side (`cols`,
  * `gap`) so they play together; `scale` upscales with nearest-neighbour pixels. WebP is lossless,
- * so its frames decode to the exact pixels; GIF keeps at most 256 colours per frame.
+ * so its frames decode to the exact pixels; GIF quantises to a palette of at most 256
+ * colours, so its pixels come back close, not exact.
  * @example
  * const webp = await encodeAnimation(clipAt(clips, 0), { fps: 4, scale: 4 });
  * const gif = await encodeAnimation(clips, { format: "gif", cols: 4, scale: 2, gap: 2 });
@@ -89,8 +90,9 @@ export interface StripOptions {
 }
 
 /**
- * Pixels for a column of labels: 12-pixel DejaVu Sans averages under 7.5 pixels a character, and
- * the text starts 6 pixels in; at least 40 so a short label keeps some air.
+ * Pixels for a column of labels: 12-pixel DejaVu Sans averages under 7.5 pixels a character (the
+ * bold 14-pixel title under 9.5), and the text starts 6 pixels in; at least 40 so a short label
+ * keeps some air.
  */
 export function labelColumn(labels: readonly string[]): number {
   const longest = Math.max(0, ...labels.map((l) => l.length));
@@ -108,6 +110,7 @@ export async function clipStrips(
   clips: ImageBatch,
   options: StripOptions = {},
 ): Promise<Uint8Array> {
+  if (clips.n < 1) throw new RangeError("clipStrips needs at least one clip");
   const layout = {
     scale: options.scale ?? 2,
     gap: options.gap ?? 2,
@@ -128,11 +131,11 @@ export async function clipStrips(
       height: strip.height,
     });
   }
+  // A title longer than labels and strips together widens the label column, so it is not cut.
+  const title = options.title ?? "";
+  const titleFits = Math.ceil(12 + 9.5 * title.length) - rows[0].width - 8;
+  const labelWidth = options.labelWidth ?? Math.max(labelColumn(options.labels), titleFits);
   // At scale 1 the embedded strips are drawn at their own size, pixel for pixel.
-  const figure = labelledRowsFigure(
-    rows,
-    options.title ?? "",
-    options.labelWidth ?? labelColumn(options.labels),
-  );
+  const figure = labelledRowsFigure(rows, title, labelWidth);
   return await svgToPng(figure.svg, 1);
 }
