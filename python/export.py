@@ -237,7 +237,7 @@ def main(argv=None) -> int:
     if args.dtype == "float16":
         round_to_fp16(model)
     # A run trained with --schedule FILE.json stores the schedule itself; named ones are rebuilt.
-    schedule = ck.get("scheduleSpec") or schedule_by_name(make_grid(cfg.height, cfg.width), ck["schedule"])
+    schedule = ck.get("scheduleSpec") or schedule_by_name(make_grid(cfg.height, cfg.width, cfg.frames), ck["schedule"])
     log = ck.get("log", {})
     prov = {"checkpoint": os.path.basename(args.checkpoint), "steps": ck.get("step"),
             "finalValNll": log["val"][-1]["nll"] if log.get("val") else None, "data": log.get("data")}

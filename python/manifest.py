@@ -1,4 +1,10 @@
-"""The JSON manifest written beside every exported .onnx (format ``parlab-model/1``)."""
+"""The JSON manifest written beside every exported .onnx (format ``parlab-model/1``).
+
+``grid`` is frames x height x width (frames 1 for pictures); ``rope`` records the positional
+table's layout: ``{"kind": "2d", "split": [row, col]}`` (LlamaGen/PAR) or, for a video model,
+``{"kind": "3d", "split": [time, row, col]}`` (rotary pairs per coordinate, python/rope.py).
+Manifests written before ``rope`` existed have none and are 2D.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -100,8 +106,12 @@ def build_manifest(
             f" the model has {cfg.transition_tokens}"
         )
     grid = schedule["grid"]
-    if grid["frames"] != 1 or grid["height"] != cfg.height or grid["width"] != cfg.width:
-        raise ValueError(f"schedule grid {grid} does not match the model's {cfg.height}x{cfg.width} RoPE grid")
+    if grid["frames"] != cfg.frames or grid["height"] != cfg.height or grid["width"] != cfg.width:
+        kind = "video" if cfg.frames > 1 else "image"
+        raise ValueError(
+            f"schedule {schedule['name']} is on a {grid['frames']}x{grid['height']}x{grid['width']} grid (frames x height"
+            f" x width) but the {kind} model's RoPE grid is {cfg.frames}x{cfg.height}x{cfg.width}: build the schedule on"
+            f" make_grid({cfg.height}, {cfg.width}, {cfg.frames})")
     return {
         "format": "parlab-model/1",
         "name": name,
@@ -115,6 +125,7 @@ def build_manifest(
         "classNames": list(class_names),
         "transitionTokens": cfg.transition_tokens,
         "grid": dict(grid),
+        "rope": cfg.rope_spec(),
         "layers": cfg.n_layer,
         "heads": cfg.n_head,
         "kvHeads": cfg.kv_heads,

@@ -26,7 +26,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .rope import apply_rope, rope_table
+from .rope import apply_rope, rope_split_3d, rope_table, rope_table_3d
 
 KV = Tuple[torch.Tensor, torch.Tensor]
 
@@ -65,6 +65,7 @@ class GPTConfig:
     token_dropout: float = 0.0
     resid_dropout: float = 0.0
     ffn_dropout: float = 0.0
+    frames: int = 1  # > 1: a video model over frames x height x width cells, with 3D RoPE
 
     @property
     def head_dim(self) -> int:
@@ -87,7 +88,24 @@ class GPTConfig:
             raise ValueError(f"n_head {self.n_head} is not divisible by n_kv_head {self.kv_heads}")
         if self.head_dim % 4 != 0:
             raise ValueError(f"head_dim {self.head_dim} must be a multiple of 4 (2D RoPE)")
+        if self.frames < 1:
+            raise ValueError(f"frames {self.frames} must be a positive integer (1 for images)")
+        if self.frames > 1:
+            rope_split_3d(self.head_dim)  # raises when the head is too small to split
         return self
+
+    def rope_spec(self) -> dict:
+        """The positional table's layout as the manifest records it: ``kind`` 2d (images, the
+        LlamaGen/PAR table) or 3d (video), and ``split``, the rotary pairs per coordinate."""
+        if self.frames == 1:
+            return {"kind": "2d", "split": [self.head_dim // 4, self.head_dim // 4]}
+        return {"kind": "3d", "split": list(rope_split_3d(self.head_dim))}
+
+    def position_table(self):
+        """The RoPE table of this geometry: 2D for one frame (unchanged), 3D for a clip."""
+        if self.frames == 1:
+            return rope_table(self.height, self.width, self.head_dim, self.rope_base)
+        return rope_table_3d(self.frames, self.height, self.width, self.head_dim, self.rope_base)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -209,9 +227,7 @@ class GPT(nn.Module):
         self.norm = RMSNorm(cfg.dim, cfg.norm_eps)
         self.output = nn.Linear(cfg.dim, cfg.vocab_size, bias=False)
         # Not persistent: checkpoints carry no RoPE table (theirs is a plain attribute).
-        self.register_buffer(
-            "rope", rope_table(cfg.height, cfg.width, cfg.head_dim, cfg.rope_base), persistent=False
-        )
+        self.register_buffer("rope", cfg.position_table(), persistent=False)
         self.reset_parameters()
 
     def reset_parameters(self, std: float = 0.02) -> None:

@@ -29,7 +29,8 @@ def load_exported(manifest_path: str) -> GPT:
         cfg = GPTConfig(vocab_size=man["vocabSize"], num_classes=man["numClasses"], dim=man["dim"],
                         n_layer=man["layers"], n_head=man["heads"], n_kv_head=man["kvHeads"],
                         transition_tokens=man["transitionTokens"], height=man["grid"]["height"],
-                        width=man["grid"]["width"], ffn_hidden=state["layers.0.feed_forward.w1.weight"].shape[0])
+                        width=man["grid"]["width"], ffn_hidden=state["layers.0.feed_forward.w1.weight"].shape[0],
+                        frames=man["grid"].get("frames", 1))
     model = GPT(cfg)
     load_state_dict_strict(model, state)
     return model.eval()

@@ -1,5 +1,9 @@
 """Reference sampler: any schedule x a step model (KV cache) x sampling settings -> token grids.
 
+Pictures and clips alike: a cell is a flat index over frames x height x width (frame-major,
+``f*H*W + r*W + c``), the position id the model's table is indexed by (2D RoPE for pictures, 3D
+for clips), so a video model runs its video schedule through exactly this algorithm.
+
 The TypeScript sampler implements the same algorithm (same distribution, same inverse-CDF rule);
 its float64 rounding differs in the last bits (its exp is not NumPy's, and without top-k/top-p it
 accumulates e_v against S instead of p_v against 1), so python/golden.py records each draw's margin

@@ -6,6 +6,10 @@ Usage (from the repository root)::
         --dim 256 --layers 8 --heads 8 --steps 20000 --batch 64 --lr 3e-4
     /usr/bin/python3 -m python.train ... --export fixtures/models --name tiny-par4 --dtype float16
 
+Video: ``--data fixtures/video`` (clips, ``parlab-video-tokens/1``) trains a video model; the
+frames come from the data (the schedule is built on frames x height x width, the model gets 3D
+RoPE), and ``--synthetic N --synthetic-grid 5x8x8`` makes synthetic clips.
+
 Recipe: the training sequence, positions, targets and attention mask come from the schedule's
 slot layout (python/layout.py), the same layout the sampler feeds step by step. AdamW (betas
 0.9/0.95, weight decay on matrices only), linear warm-up then cosine decay to ``--min-lr-ratio``,
@@ -84,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="run folder (checkpoint, log.json)")
     p.add_argument("--data", default="fixtures/emoji", help="emoji token fixtures folder")
     p.add_argument("--synthetic", type=int, default=0, help="train on N synthetic grids instead of --data")
+    p.add_argument("--synthetic-grid", default="24x24", metavar="[Fx]HxW",
+                   help="grid of the --synthetic data: HxW pictures, or FxHxW clips of F frames (e.g. 5x8x8)")
+    p.add_argument("--synthetic-vocab", type=int, default=1024, help="token vocabulary of the --synthetic data")
     p.add_argument("--no-flip", action="store_true", help="turn off horizontal-flip augmentation")
     p.add_argument("--dim", type=int, default=64)
     p.add_argument("--layers", type=int, default=2)
@@ -115,9 +122,23 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def parse_grid(text: str, flag: str = "--synthetic-grid"):
+    """(frames, height, width) from "HxW" or "FxHxW"; ValueError naming the flag otherwise."""
+    parts = text.lower().split("x")
+    if len(parts) not in (2, 3) or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise ValueError(f"{flag} {text!r} is not a grid: write HxW (pictures, e.g. 24x24) or FxHxW (clips of F"
+                         " frames, e.g. 5x8x8)")
+    dims = [int(p) for p in parts]
+    return tuple(dims) if len(dims) == 3 else (1, dims[0], dims[1])
+
+
 def load_data(args) -> TokenData:
     if args.synthetic:
-        return synthetic(args.synthetic, seed=args.seed)
+        frames, height, width = parse_grid(getattr(args, "synthetic_grid", "24x24"))
+        vocab = getattr(args, "synthetic_vocab", 1024)
+        if vocab < 4:
+            raise ValueError(f"--synthetic-vocab {vocab} is too small: use at least 4 (one band of tokens per class)")
+        return synthetic(args.synthetic, height, width, vocab=vocab, seed=args.seed, frames=frames)
     return load_emoji(args.data, flip=not args.no_flip)
 
 
@@ -142,7 +163,19 @@ def set_blas_threads(n: int) -> Optional[str]:
     return None
 
 
-def load_schedule_file(path: str, height: int, width: int) -> Dict:
+def describe_data_grid(frames: int, height: int, width: int) -> str:
+    return f"{height}x{width}" if frames == 1 else f"{frames}x{height}x{width} (frames x height x width, clips)"
+
+
+def grid_fix(grid: Dict, frames: int, height: int, width: int) -> str:
+    """The fix for a schedule grid that is not the data's: what to rebuild, or which data to pass."""
+    fix = f"write the schedule for frames {frames}, height {height}, width {width}"
+    if grid["frames"] > 1 and frames == 1:
+        return f"{fix}, or train this video schedule on clips (--data fixtures/video)"
+    return fix
+
+
+def load_schedule_file(path: str, height: int, width: int, frames: int = 1) -> Dict:
     """A schedule written by scheduleToJSON, checked against the data's grid; ValueError (naming the
     field and the fix) when it cannot be trained."""
     where = f"--schedule {path}"
@@ -159,17 +192,17 @@ def load_schedule_file(path: str, height: int, width: int) -> Dict:
     except ValueError as e:
         raise ValueError(f"{where}: {e}")
     grid = schedule["grid"]
-    if (grid["frames"], grid["height"], grid["width"]) != (1, height, width):
+    if (grid["frames"], grid["height"], grid["width"]) != (frames, height, width):
         raise ValueError(f"{where}: schedule.grid is {grid['frames']}x{grid['height']}x{grid['width']} (frames x height x"
-                         f" width) but the data's token grid is {height}x{width}: write the schedule for"
-                         f" frames 1, height {height}, width {width}")
+                         f" width) but the data's token grid is {describe_data_grid(frames, height, width)}:"
+                         f" {grid_fix(grid, frames, height, width)}")
     return schedule
 
 
 def schedule_for(args, data: TokenData) -> Dict:
     if args.schedule:
-        return load_schedule_file(args.schedule, data.height, data.width)
-    return schedule_by_name(make_grid(data.height, data.width), args.config)
+        return load_schedule_file(args.schedule, data.height, data.width, data.frames)
+    return schedule_by_name(make_grid(data.height, data.width, data.frames), args.config)
 
 
 def train(args) -> Dict:
@@ -184,7 +217,7 @@ def train(args) -> Dict:
         vocab_size=data.vocab_size, num_classes=len(data.class_names), dim=args.dim, n_layer=args.layers,
         n_head=args.heads, n_kv_head=args.kv_heads, transition_tokens=schedule["transitionSlots"],
         height=data.height, width=data.width, multiple_of=args.multiple_of,
-        token_dropout=args.dropout, resid_dropout=args.dropout, ffn_dropout=args.dropout,
+        token_dropout=args.dropout, resid_dropout=args.dropout, ffn_dropout=args.dropout, frames=data.frames,
     )
     torch.manual_seed(args.seed)
     model = GPT(cfg)
@@ -199,7 +232,8 @@ def train(args) -> Dict:
     if os.path.isfile(ckpt_path):
         ck = torch.load(ckpt_path, map_location="cpu")
         same_schedule = ck.get("scheduleSpec", schedule) == schedule and ck["schedule"] == schedule["name"]
-        if ck["model_config"] != cfg.to_dict() or not same_schedule:
+        # checkpoints written before GPTConfig had `frames` lack the key: compare with defaults filled in
+        if GPTConfig(**ck["model_config"]).to_dict() != cfg.to_dict() or not same_schedule:
             raise SystemExit(f"train: {ckpt_path} holds a different model or schedule: use another --out")
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
@@ -207,8 +241,9 @@ def train(args) -> Dict:
         log, start_step = ck["log"], ck["step"]
         print(f"[{args.config}] resumed at step {start_step}", flush=True)
     params = sum(p.numel() for p in model.parameters())
+    what = "clips" if data.frames > 1 else "pictures"
     print(f"[{args.config}] {params} parameters, sequence {layout.length}, {len(schedule['steps'])} steps/image,"
-          f" {len(data.train_tokens)} train / {len(data.val_tokens)} val pictures", flush=True)
+          f" {len(data.train_tokens)} train / {len(data.val_tokens)} val {what}", flush=True)
 
     def save(step: int) -> None:
         tmp = ckpt_path + ".tmp"
