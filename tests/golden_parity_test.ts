@@ -17,9 +17,18 @@ function goldenDirs(): string[] {
   }
 }
 
-Deno.test("golden files exist for the six tiny models", () => {
+Deno.test("golden files exist for the six tiny models and the tiny video model", () => {
   const names = goldenDirs();
-  for (const config of ["raster", "par4", "par16", "raster4", "par4-causal", "par4-noinit"]) {
+  const configs = [
+    "raster",
+    "par4",
+    "par16",
+    "raster4",
+    "par4-causal",
+    "par4-noinit",
+    "video-par4",
+  ];
+  for (const config of configs) {
     assert(names.includes(`tiny-${config}`), `fixtures/golden/tiny-${config} is missing`);
   }
 });

@@ -7,10 +7,13 @@
 export type { ARModel, KVCache, StepInputs, StepOutput } from "./ar_model.ts";
 export {
   classTokenId,
+  isVideoModel,
   type ModelManifest,
   ModelManifestSchema,
   nullClassId,
   parseModelManifest,
+  type Rope,
+  RopeSchema,
   transitionTokenId,
 } from "./manifest.ts";
 export { loadManifest, loadOnnxModel, type OnnxLoadOptions, readModelGraph } from "./onnx_node.ts";
