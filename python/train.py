@@ -86,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--schedule", metavar="FILE.json",
                        help="schedule to train, as the JSON that scheduleToJSON (src/schedule/schedule.ts) writes")
     p.add_argument("--out", required=True, help="run folder (checkpoint, log.json)")
-    p.add_argument("--data", default="fixtures/emoji", help="emoji token fixtures folder")
+    p.add_argument("--data", default="fixtures/emoji",
+                   help="token fixtures folder: pictures (fixtures/emoji) or clips (fixtures/video)")
     p.add_argument("--synthetic", type=int, default=0, help="train on N synthetic grids instead of --data")
     p.add_argument("--synthetic-grid", default="24x24", metavar="[Fx]HxW",
                    help="grid of the --synthetic data: HxW pictures, or FxHxW clips of F frames (e.g. 5x8x8)")
