@@ -13,6 +13,10 @@
  * The model input is `(pixel / 255 - mean[c]) / std[c]` per RGB channel, float32, batch first.
  * For an ImageNet Inception/ResNet style model use ImageNet's mean and std; for a model that takes
  * raw 0..1 values use mean 0 and std 1; for -1..1, mean 0.5 and std 0.5.
+ *
+ * A clip model (`input.frames` F > 1, e.g. the committed clip classifier) takes whole clips: the
+ * input is [B, F, 3, H, W] for layout NCHW (NCHW per frame) or [B, F, H, W, 3] for NHWC, and one
+ * feature vector per clip comes out.
  * @module
  */
 import { z } from "../deps/zod.ts";
@@ -37,6 +41,8 @@ export const FeatureManifestSchema = z.object({
     std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
     /** Resampling kernel when pictures have another size (sharp's names). */
     resize: z.enum(["nearest", "linear", "cubic", "lanczos3"]).default("lanczos3"),
+    /** Frames per item: 1 (default) for a picture model, F for a clip model (5-d input). */
+    frames: z.number().int().min(1).default(1),
     /** Fixed batch size of the graph; null or absent when the batch axis is dynamic. */
     batchSize: z.number().int().min(1).nullable().default(null),
   }),

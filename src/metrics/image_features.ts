@@ -8,7 +8,7 @@ import { resizeImages } from "../data/images.ts";
 import { openReferencedGraph } from "../runtime/ort_node.ts";
 import { type LoadLimits, readManifestJson } from "../runtime/files.ts";
 import { ManifestError } from "../util/errors.ts";
-import type { ImageBatch } from "../media/batches.ts";
+import { framesOf, type ImageBatch } from "../media/batches.ts";
 import type { FeatureSet } from "./features.ts";
 import { type FeatureManifest, parseFeatureManifest } from "./feature_manifest.ts";
 
@@ -122,15 +122,18 @@ export class ImageFeatureExtractor {
     return this.manifest.outputs.logits ? this.manifest.classNames : null;
   }
 
-  /** Fill the model input for pictures [start, start + count) (zero rows pad a fixed batch). */
+  /**
+   * Fill the model input for items [start, start + count) (zero rows pad a fixed batch); a clip
+   * model's items are clips of `input.frames` pictures, each laid out like a picture.
+   */
   #inputTensor(images: ImageBatch, start: number, count: number, batch: number) {
-    const { layout, height, width, mean, std } = this.manifest.input;
+    const { layout, height, width, mean, std, frames } = this.manifest.input;
     const plane = height * width;
-    const x = new Float32Array(batch * plane * 3);
+    const x = new Float32Array(batch * frames * plane * 3);
     const scale = [0, 1, 2].map((c) => 1 / (255 * std[c]));
     const shift = [0, 1, 2].map((c) => mean[c] / std[c]);
-    for (let i = 0; i < count; i++) {
-      const src = (start + i) * plane * 3;
+    for (let i = 0; i < count * frames; i++) {
+      const src = (start * frames + i) * plane * 3;
       const dst = i * plane * 3;
       for (let p = 0; p < plane; p++) {
         for (let c = 0; c < 3; c++) {
@@ -140,21 +143,38 @@ export class ImageFeatureExtractor {
         }
       }
     }
-    const dims = layout === "NCHW" ? [batch, 3, height, width] : [batch, height, width, 3];
+    const item = layout === "NCHW" ? [3, height, width] : [height, width, 3];
+    const dims = frames === 1 ? [batch, ...item] : [batch, frames, ...item];
     return new this.#ort.Tensor("float32", x, dims);
   }
 
   /**
-   * Features (and logits) of a batch of pictures (uint8 RGB, any size: resized to the model's).
+   * Features (and logits) of a batch of pictures (uint8 RGB, any size: resized to the model's),
+   * or of clips for a clip model (`frames` of the batch = the manifest's `input.frames`).
    */
   async run(images: ImageBatch, options: FeatureRunOptions = {}): Promise<FeatureOutput> {
     const { n } = images;
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`pictures: n must be >= 1, got ${n}`);
-    if (images.data.length !== n * images.height * images.width * 3) {
+    const frames = framesOf(images);
+    if (frames !== this.manifest.input.frames) {
       throw new RangeError(
-        `pictures: data has ${images.data.length} bytes, expected n*height*width*3 = ${
-          n * images.height * images.width * 3
-        }`,
+        `pictures: the batch has ${frames} frame(s) per item but ${this.manifest.name} takes ` +
+          `${this.manifest.input.frames}. Fix: ${
+            this.manifest.input.frames === 1
+              ? "pass single pictures (asFrames(batch) views clips as pictures)"
+              : `pass clips of ${this.manifest.input.frames} frames`
+          }`,
+      );
+    }
+    if (images.data.length !== n * frames * images.height * images.width * 3) {
+      throw new RangeError(
+        frames === 1
+          ? `pictures: data has ${images.data.length} bytes, expected n*height*width*3 = ${
+            n * images.height * images.width * 3
+          }`
+          : `pictures: data has ${images.data.length} bytes, expected n*frames*height*width*3 = ${
+            n * frames * images.height * images.width * 3
+          }`,
       );
     }
     const { input, outputs, featureDim } = this.manifest;

@@ -2,7 +2,7 @@
  * Quality metrics for generated pictures and token grids: Fréchet and kernel (KID) distances of
  * feature sets, features and class consistency from any ONNX image model (with the committed
  * emoji classifier), neighbour token-pair divergence, and {@link evaluateSamples} that runs them
- * all.
+ * all; for video clips the clip classifier, temporal consistency and {@link evaluateClips}.
  * @module
  */
 export { checkFeatureSet, type FeatureSet, type FeatureStats, featureStats } from "./features.ts";
@@ -18,6 +18,8 @@ export {
   pairHistogram,
   type PairOffset,
   type PairOptions,
+  sameOffset,
+  TEMPORAL,
   tokenPairDivergence,
   VERTICAL,
 } from "./token_pairs.ts";
@@ -50,6 +52,17 @@ export {
   momentsOf,
   statsFromMoments,
 } from "./moments.ts";
+export {
+  CLIP_CLASSIFIER_URL,
+  type ClipMetrics,
+  type ClipReference,
+  type EvaluateClipInputs,
+  evaluateClips,
+  loadClipClassifier,
+  prepareClipReference,
+  type TemporalConsistency,
+  temporalConsistency,
+} from "./video.ts";
 export { inceptionScore, type InceptionScoreResult } from "./inception_score.ts";
 export { manifoldRadii, type PrecisionRecall, precisionRecall } from "./precision_recall.ts";
 export { encodeReferenceStats, loadReferenceStats, type ReferenceStats } from "./reference.ts";

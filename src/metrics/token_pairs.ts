@@ -4,7 +4,9 @@
  *
  * For an offset (dy, dx) the pair histogram counts, over every grid and every cell (r, c) whose
  * neighbour (r + dy, c + dx) is inside the grid, the pair (a, b) of the two codes, stored sparsely
- * under the key a * K + b. The Jensen–Shannon divergence (in bits, 0 for equal distributions,
+ * under the key a * K + b. Video clips (grids with `frames` > 1) count spatial offsets inside
+ * every frame, and an offset may also step `dt` frames ahead: (f, r, c) -> (f + dt, r + dy, c + dx)
+ * ({@link TEMPORAL} is the same cell in the next frame). The Jensen–Shannon divergence (in bits, 0 for equal distributions,
  * 1 for disjoint supports) between the generated and the real histograms is the score.
  *
  * Why this catches the damage naive parallel sampling does: when two adjacent cells are sampled
@@ -22,21 +24,28 @@
  * (see {@link coarseCodeMap}): fewer groups, denser histograms, smaller bias.
  * @module
  */
-import type { TokenGridsLike } from "../media/batches.ts";
+import { framesOf, type TokenGridsLike } from "../media/batches.ts";
 import { clusterCodebook } from "../tokenizer/clusters.ts";
 
-/** A grid offset from a cell to its neighbour: (dy rows down, dx columns right). */
+/**
+ * A grid offset from a cell to its neighbour: (dy rows down, dx columns right), and for clips
+ * optionally dt frames ahead.
+ */
 export interface PairOffset {
   /** Rows down (may be negative). */
   dy: number;
   /** Columns right (may be negative). */
   dx: number;
+  /** Frames ahead (may be negative; default 0: both cells in the same frame). */
+  dt?: number;
 }
 
 /** The right-hand neighbour. */
 export const HORIZONTAL: PairOffset = { dy: 0, dx: 1 };
 /** The neighbour below. */
 export const VERTICAL: PairOffset = { dy: 1, dx: 0 };
+/** The same cell in the next frame (clips only). */
+export const TEMPORAL: PairOffset = { dy: 0, dx: 0, dt: 1 };
 
 /** A sparse histogram of code pairs for one offset. */
 export interface PairHistogram {
@@ -63,16 +72,23 @@ export interface PairOptions {
 
 function checkGrids(grids: TokenGridsLike, name: string): void {
   const { n, height, width, tokens } = grids;
-  for (const [k, v] of [["n", n], ["height", height], ["width", width]] as const) {
+  const frames = framesOf(grids);
+  for (
+    const [k, v] of [["n", n], ["frames", frames], ["height", height], ["width", width]] as const
+  ) {
     if (!Number.isInteger(v) || v < 1) {
       throw new RangeError(`${name}: ${k} must be a positive integer, got ${v}`);
     }
   }
-  if (tokens.length !== n * height * width) {
+  if (tokens.length !== n * frames * height * width) {
     throw new RangeError(
-      `${name}: tokens has ${tokens.length} entries, expected n*height*width = ${
-        n * height * width
-      }`,
+      frames === 1
+        ? `${name}: tokens has ${tokens.length} entries, expected n*height*width = ${
+          n * height * width
+        }`
+        : `${name}: tokens has ${tokens.length} entries, expected n*frames*height*width = ${
+          n * frames * height * width
+        }`,
     );
   }
 }
@@ -99,10 +115,12 @@ function codeGroups(options: PairOptions): { groups: number; map: (code: number)
 }
 
 /**
- * Count code pairs at one offset over a batch of grids.
+ * Count code pairs at one offset over a batch of grids (or clips: see {@link PairOffset.dt}).
  * @example
  * const h = pairHistogram(grids, HORIZONTAL, { vocabSize: 1024 });
- * h.total; // n * height * (width - 1)
+ * h.total; // n * frames * height * (width - 1)
+ * const t = pairHistogram(clips, TEMPORAL, { vocabSize: 1024 });
+ * t.total; // n * (frames - 1) * height * width
  */
 export function pairHistogram(
   grids: TokenGridsLike,
@@ -111,38 +129,58 @@ export function pairHistogram(
 ): PairHistogram {
   checkGrids(grids, "grids");
   const { n, height, width, tokens } = grids;
+  const frames = framesOf(grids);
   const { dy, dx } = offset;
-  if (!Number.isInteger(dy) || !Number.isInteger(dx) || (dy === 0 && dx === 0)) {
-    throw new RangeError(`offset must be two integers, not both 0; got (${dy}, ${dx})`);
+  const dt = offset.dt ?? 0;
+  if (
+    !Number.isInteger(dy) || !Number.isInteger(dx) || !Number.isInteger(dt) ||
+    (dy === 0 && dx === 0 && dt === 0)
+  ) {
+    throw new RangeError(
+      `offset must be integers, not all 0; got (${dy}, ${dx}${dt === 0 ? "" : `, dt ${dt}`})`,
+    );
+  }
+  if (Math.abs(dt) >= frames) {
+    throw new RangeError(
+      `offset dt = ${dt} needs clips of more than ${Math.abs(dt)} frames; the grids have ` +
+        `${frames}. Fix: count frame offsets on clips only`,
+    );
   }
   const { groups, map } = codeGroups(options);
   const k = options.vocabSize;
   const counts = new Map<number, number>();
   let total = 0;
+  const f0 = Math.max(0, -dt);
+  const f1 = Math.min(frames, frames - dt);
   const r0 = Math.max(0, -dy);
   const r1 = Math.min(height, height - dy);
   const c0 = Math.max(0, -dx);
   const c1 = Math.min(width, width - dx);
+  const plane = height * width;
+  const step = dt * plane + dy * width + dx;
   for (let g = 0; g < n; g++) {
-    const base = g * height * width;
-    for (let r = r0; r < r1; r++) {
-      for (let c = c0; c < c1; c++) {
-        const a = tokens[base + r * width + c];
-        const b = tokens[base + (r + dy) * width + c + dx];
-        if (!(a >= 0 && a < k && b >= 0 && b < k)) {
-          throw new RangeError(
-            `grids: token ${
-              a >= 0 && a < k ? b : a
-            } in grid ${g} near (${r}, ${c}) is not in [0, ${k})`,
-          );
+    for (let f = f0; f < f1; f++) {
+      const base = (g * frames + f) * plane;
+      for (let r = r0; r < r1; r++) {
+        for (let c = c0; c < c1; c++) {
+          const at = base + r * width + c;
+          const a = tokens[at];
+          const b = tokens[at + step];
+          if (!(a >= 0 && a < k && b >= 0 && b < k)) {
+            throw new RangeError(
+              `grids: token ${a >= 0 && a < k ? b : a} in grid ${g} near (${
+                frames > 1 ? `frame ${f}, ` : ""
+              }${r}, ${c}) is not in [0, ${k})`,
+            );
+          }
+          const key = map(a) * groups + map(b);
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+          total++;
         }
-        const key = map(a) * groups + map(b);
-        counts.set(key, (counts.get(key) ?? 0) + 1);
-        total++;
       }
     }
   }
-  return { offset: { dy, dx }, codes: groups, counts, total };
+  return { offset: dt === 0 ? { dy, dx } : { dy, dx, dt }, codes: groups, counts, total };
 }
 
 /**
@@ -201,17 +239,25 @@ export interface PairDivergence {
   perOffset: OffsetDivergence[];
 }
 
-function sameOffset(a: PairOffset, b: PairOffset): boolean {
-  return a.dy === b.dy && a.dx === b.dx;
+/** Whether two offsets are the same (a missing `dt` is 0). */
+export function sameOffset(a: PairOffset, b: PairOffset): boolean {
+  return a.dy === b.dy && a.dx === b.dx && (a.dt ?? 0) === (b.dt ?? 0);
+}
+
+function describe(o: PairOffset): string {
+  return `(${o.dy}, ${o.dx}${o.dt ? `, dt ${o.dt}` : ""})`;
 }
 
 /**
  * Jensen–Shannon divergence (bits) between the neighbour-pair distributions of generated and real
- * token grids: horizontal, vertical, and any extra offsets (e.g. diagonals, distance 2).
- * `real` may be precomputed histograms (from {@link pairHistogram}) to reuse across calls.
+ * token grids: horizontal, vertical, and any extra offsets (e.g. diagonals, distance 2, or
+ * {@link TEMPORAL} on clips). `real` may be precomputed histograms (from {@link pairHistogram})
+ * to reuse across calls.
  * @example
  * const js = tokenPairDivergence(generated, valGrids, { vocabSize: 1024 });
  * console.log(js.horizontal, js.vertical);
+ * const clips = tokenPairDivergence(sampled, valClips, { vocabSize: 1024, extraOffsets: [TEMPORAL] });
+ * clips.perOffset[2].js; // same cell, next frame
  */
 export function tokenPairDivergence(
   generated: TokenGridsLike,
@@ -228,7 +274,7 @@ export function tokenPairDivergence(
     if (Array.isArray(real)) {
       const found = real.find((h) => sameOffset(h.offset, offset));
       if (!found) {
-        throw new RangeError(`no real histogram for offset (${offset.dy}, ${offset.dx})`);
+        throw new RangeError(`no real histogram for offset ${describe(offset)}`);
       }
       if (found.codes !== g.codes) {
         throw new RangeError(
