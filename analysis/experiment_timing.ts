@@ -14,6 +14,21 @@ import {
 import { drawTokens } from "./experiment_draw.ts";
 import type { ExperimentResult, ExperimentSettings, ExperimentSpec } from "./experiment_types.ts";
 
+/**
+ * What timing reads from a configuration's result and fills in: the image rows'
+ * {@link ExperimentResult} and the video rows (analysis/experiment_video.ts) alike.
+ */
+export type TimedResult = Pick<
+  ExperimentResult,
+  | "sampling"
+  | "steps"
+  | "modelCalls"
+  | "latencySeconds"
+  | "secondsPerImage"
+  | "modelShare"
+  | "timing"
+>;
+
 const r4 = (x: number) => Number(x.toPrecision(6));
 
 function median(xs: number[]): number {
@@ -36,7 +51,7 @@ interface Loaded {
  */
 async function timingRound(
   l: Loaded,
-  s: ExperimentSettings,
+  s: Pick<ExperimentSettings, "latencyImages" | "batchSize" | "seed">,
   round: number,
 ): Promise<{
   single: number | null;
@@ -70,12 +85,15 @@ async function timingRound(
  * on a shared machine and the JavaScript engine's warm-up only ever add time, and the
  * round-robin spreads them over all configurations alike, so the ratios (speed-ups) hold up.
  */
-export async function timeAll(
-  items: { spec: ExperimentSpec; path: string; result: ExperimentResult }[],
-  s: ExperimentSettings,
+export async function timeAll<R extends TimedResult>(
+  items: { spec: ExperimentSpec; path: string; result: R }[],
+  s: Pick<
+    ExperimentSettings,
+    "latencyImages" | "timingRounds" | "timingWarmup" | "batchSize" | "seed"
+  >,
   o: { load: (path: string) => Promise<ARModel>; progress: boolean },
   key: string,
-): Promise<ExperimentResult[]> {
+): Promise<R[]> {
   const loaded: Loaded[] = [];
   try {
     for (const it of items) {
@@ -109,7 +127,7 @@ export async function timeAll(
     }
     bar.stop();
     const at = new Date().toISOString();
-    return items.map((it, k): ExperimentResult => ({
+    return items.map((it, k): R => ({
       ...it.result,
       latencySeconds: medians[k].length ? r4(Math.min(...medians[k])) : null,
       secondsPerImage: r4(best[k].seconds / s.batchSize),

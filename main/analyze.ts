@@ -10,6 +10,11 @@
  * 3. experiments: speed and quality of every schedule on its model (paper Table 2 and the
  *    Table 4 ablations, analysis/experiments.ts), and of the training-free decoders (ZipAR, SJD)
  *    on the raster model; resumable per configuration.
+ * 4. video: steps, seconds and quality of the clip schedules on the video models
+ *    (`video-<config>`, else `tiny-video-<config>`; analysis/experiment_video.ts) and the entropy
+ *    probes across frames on the real val clips; into `<experiments>/video/` and the `video` field
+ *    of experiments.json. Skipped with a one-line note without video models; `--skip-video`
+ *    leaves it out.
  *
  * Models: `emoji-<config>` from `--models` when present, else `tiny-<config>`.
  * `--quick` (CI): val split, no model-based maps, 1 picture per class, 8 val grids for the NLL,
@@ -20,7 +25,7 @@
  *
  *   deno task analyze [--out results] [--quick] [--force] [--retime] [--split train|val] [--workers N]
  *     [--models DIR] [--backend cpu|cuda] [--per-class N] [--seed S] [--batch B] [--threads N]
- *     [--configs raster,par4,...] [--data DIR]
+ *     [--configs raster,par4,...] [--data DIR] [--skip-video]
  *
  * `--data` is the token data folder (reference, val NLL, floor, dependency maps); by default the
  * folder of the models' codebook, i.e. the data they were trained on.
@@ -61,6 +66,13 @@ import {
   runExperiments,
 } from "../analysis/experiments.ts";
 import { experimentsMarkdown, writeExperimentFigures } from "../analysis/experiment_report.ts";
+import {
+  DEFAULT_VIDEO_SETTINGS,
+  QUICK_VIDEO_SETTINGS,
+  runVideoExperiments,
+  type VideoSummary,
+} from "../analysis/experiment_video.ts";
+import { videoMarkdown } from "../analysis/experiment_video_report.ts";
 
 const Flags = z.object({
   out: z.string().min(1).default("results"),
@@ -77,12 +89,13 @@ const Flags = z.object({
   threads: numberFlag().pipe(z.number().int().positive().max(256)).optional(),
   configs: z.string().optional(),
   data: z.string().min(1).optional(),
+  skipVideo: z.boolean().default(false),
 });
 
 const USAGE =
   "Usage: deno task analyze [--out DIR] [--quick] [--force] [--retime] [--split train|val] [--workers N] " +
   `[--models DIR] [--backend ${BACKEND_CHOICES}] [--per-class N] [--seed S] [--batch B] ` +
-  "[--threads N] [--configs raster,par4,...] [--data DIR]";
+  "[--threads N] [--configs raster,par4,...] [--data DIR] [--skip-video]";
 
 /** Read a section's JSON if it was finished before (and `--force` is off). */
 async function finished<T>(path: string, force: boolean): Promise<T | null> {
@@ -191,6 +204,27 @@ async function experimentsSection(
   return { summary, dir };
 }
 
+/** Section 4: the video rows, into `<experiments>/video/` (skipped cleanly without models). */
+async function videoSection(
+  expDir: string,
+  flags: z.infer<typeof Flags>,
+): Promise<VideoSummary> {
+  const base = flags.quick ? QUICK_VIDEO_SETTINGS : DEFAULT_VIDEO_SETTINGS;
+  return await runVideoExperiments({
+    ...base,
+    perClass: flags.perClass ?? base.perClass,
+    seed: flags.seed ?? base.seed,
+    batchSize: flags.batch ?? base.batchSize,
+    outDir: `${expDir}/video`,
+    modelsDir: flags.models,
+    backend: flags.backend,
+    threads: flags.threads,
+    workers: flags.workers,
+    force: flags.force,
+    retime: flags.retime,
+  });
+}
+
 function fmt(x: number | null | undefined, digits = 2): string {
   return x === undefined || x === null || Number.isNaN(x) ? "-" : x.toFixed(digits);
 }
@@ -287,11 +321,14 @@ function report(
   const rel = depDir.split("/").at(-1)!;
   lines.push(...dep.figures.map((f) => `![${f}](${rel}/${f})`), "");
   lines.push(experimentsMarkdown(exp.summary, exp.dir.split("/").at(-1)!));
+  if (exp.summary.video) {
+    lines.push(videoMarkdown(exp.summary.video, `${exp.dir.split("/").at(-1)!}/video`));
+  }
   return lines.join("\n");
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(Deno.args, Flags, ["quick", "force", "retime"], USAGE);
+  const flags = parseFlags(Deno.args, Flags, ["quick", "force", "retime", "skipVideo"], USAGE);
   const configs = selectConfigs(flags.configs, flags.quick);
   const stats = await scheduleSection(flags.out, flags.force);
   console.log(`schedules: ${stats.length} analysed`);
@@ -304,6 +341,16 @@ async function main(): Promise<void> {
   const depDir = `${flags.out}/dependency${flags.quick ? "-quick" : ""}`;
   const exp = await experimentsSection(flags.out, flags, configs, dataDir);
   console.log(`experiments: ${exp.summary.rows.length} configurations in ${exp.dir}`);
+  if (!flags.skipVideo) {
+    const video = await videoSection(exp.dir, flags);
+    console.log(
+      video.status === "ran"
+        ? `video: ${video.rows.length} configurations in ${exp.dir}/video`
+        : `video: skipped (${video.note})`,
+    );
+    exp.summary.video = video;
+    await writeFileAtomic(`${exp.dir}/experiments.json`, JSON.stringify(exp.summary, null, 1));
+  }
   await writeFileAtomic(
     `${flags.out}/report.md`,
     report(stats, summary, depDir, models, flags.quick, exp),

@@ -539,6 +539,8 @@ export interface DistanceCurveOptions {
   title?: string;
   /** y-axis label (default "mean mutual information, bits"). */
   yLabel?: string;
+  /** x-axis label (default "distance (cells)"). */
+  xLabel?: string;
   /** Figure width (default 640) and height (default 380). */
   width?: number;
   /** Figure height. */
@@ -564,7 +566,7 @@ export function distanceCurveFigure(
       height: options.height ?? 380,
       marginRight: 20,
       marginLeft: 56,
-      x: { label: "distance (cells)", grid: true },
+      x: { label: options.xLabel ?? "distance (cells)", grid: true },
       y: {
         label: options.yLabel ?? "mean mutual information, bits",
         grid: true,
