@@ -65,7 +65,6 @@ import {
   writeFileAtomic,
 } from "./deps.ts";
 import { BACKEND_CHOICES, type BackendName, BackendSchema } from "../src/runtime/backends.ts";
-import type { VideoSummary } from "./experiment_video.ts";
 
 /** A backend name (`--backend`): one of the backend table's, or `auto` (src/runtime/backends.ts). */
 export type Backend = BackendName;
@@ -257,8 +256,6 @@ export interface ExperimentsSummary {
   missing: string[];
   /** Seconds of this call (resumed work is not counted). */
   seconds: number;
-  /** The video rows, when `deno task analyze` ran them (analysis/experiment_video.ts). */
-  video?: VideoSummary;
 }
 
 /**

@@ -236,6 +236,7 @@ function report(
   models: string[],
   quick: boolean,
   exp: { summary: ExperimentsSummary; dir: string },
+  video: VideoSummary | null,
 ): string {
   const machine = `${Deno.build.os}-${Deno.build.arch}, ${navigator.hardwareConcurrency} cores`;
   const lines = [
@@ -321,9 +322,7 @@ function report(
   const rel = depDir.split("/").at(-1)!;
   lines.push(...dep.figures.map((f) => `![${f}](${rel}/${f})`), "");
   lines.push(experimentsMarkdown(exp.summary, exp.dir.split("/").at(-1)!));
-  if (exp.summary.video) {
-    lines.push(videoMarkdown(exp.summary.video, `${exp.dir.split("/").at(-1)!}/video`));
-  }
+  if (video) lines.push(videoMarkdown(video, `${exp.dir.split("/").at(-1)!}/video`));
   return lines.join("\n");
 }
 
@@ -341,19 +340,23 @@ async function main(): Promise<void> {
   const depDir = `${flags.out}/dependency${flags.quick ? "-quick" : ""}`;
   const exp = await experimentsSection(flags.out, flags, configs, dataDir);
   console.log(`experiments: ${exp.summary.rows.length} configurations in ${exp.dir}`);
+  let video: VideoSummary | null = null;
   if (!flags.skipVideo) {
-    const video = await videoSection(exp.dir, flags);
+    video = await videoSection(exp.dir, flags);
     console.log(
       video.status === "ran"
         ? `video: ${video.rows.length} configurations in ${exp.dir}/video`
         : `video: skipped (${video.note})`,
     );
-    exp.summary.video = video;
-    await writeFileAtomic(`${exp.dir}/experiments.json`, JSON.stringify(exp.summary, null, 1));
+    // The video rows join the image rows' record (its `video` field).
+    await writeFileAtomic(
+      `${exp.dir}/experiments.json`,
+      JSON.stringify({ ...exp.summary, video }, null, 1),
+    );
   }
   await writeFileAtomic(
     `${flags.out}/report.md`,
-    report(stats, summary, depDir, models, flags.quick, exp),
+    report(stats, summary, depDir, models, flags.quick, exp, video),
   );
   await writeFileAtomic(
     `${flags.out}/results.json`,
@@ -363,7 +366,7 @@ async function main(): Promise<void> {
         quick: flags.quick,
         schedules: stats,
         dependency: summary,
-        experiments: exp.summary,
+        experiments: video ? { ...exp.summary, video } : exp.summary,
       },
       null,
       1,
