@@ -452,6 +452,55 @@ Fréchet unit.)
 The training-free rows (ZipAR, SJD) were added after this run: the committed outputs above do not
 include them, and their cells have no outputs until the notebook is executed again on a full run.
 """),
+    md("""
+## Video: PAR's clip schedules (paper Table 3 shape)
+
+The paper's video rows (UCF-101, 5 x 16 x 16 tokens) have a counterpart on the moving-emoji clips of
+`fixtures/video` (5 frames of 8 x 8 tokens; classes are the motion: slide, bounce, zoom, spin): a
+raster, a PAR-4x and a PAR-16x model (`video-<config>`, 3D RoPE), timed per clip and scored with a
+clip classifier (Fréchet distance of its features, class accuracy), the temporal consistency of
+tokens and the neighbour-pair divergence across frames. PAR's regions are spatial and span all
+frames. The entropy probe measures how strongly a token depends on its neighbours in the same frame
+and on the same cell in other frames. Quick mode uses the tiny parity model.
+"""),
+    code("""
+import { DEFAULT_VIDEO_SETTINGS, QUICK_VIDEO_SETTINGS, runVideoExperiments } from "../analysis/experiment_video.ts";
+import { videoMarkdown } from "../analysis/experiment_video_report.ts";
+
+const videoDir = QUICK ? await Deno.makeTempDir({ prefix: "parlab-nb03-video-" }) : "../results/experiments/video";
+const video = await runVideoExperiments({
+  ...(QUICK ? QUICK_VIDEO_SETTINGS : DEFAULT_VIDEO_SETTINGS), outDir: videoDir, progress: false, log: () => {},
+});
+showMarkdown(videoMarkdown(video, videoDir));
+"""),
+    code("""
+// The first clip of each motion class per configuration, frames left to right, and the same
+// clips playing (a WebP animation).
+import { loadPatchTokenizer, loadTokenFile } from "../src/data/mod.ts";
+import { showClips } from "../src/viz/mod.ts";
+
+for (const row of video.rows) {
+  if (!row.strips) continue;
+  console.log(`${row.spec.label} (${row.model.name}, ${row.steps} steps)`);
+  showPng(await Deno.readFile(`${videoDir}/${row.spec.id}/${row.strips}`));
+}
+const scored = video.rows.filter((r) => r.strips);
+if (scored.length > 0) {
+  const tokenizer = await loadPatchTokenizer("../fixtures/emoji16");
+  for (const row of scored) {
+    const clips = await loadTokenFile(`${videoDir}/${row.spec.id}/tokens.npy`, { vocabSize: tokenizer.vocabSize });
+    const per = video.settings.perClass;
+    const firsts = Array.from({ length: clips.n / per }, (_, c) => c * per);
+    const cells = clips.frames * clips.height * clips.width;
+    const tokens = new Uint16Array(firsts.length * cells);
+    firsts.forEach((r, i) => tokens.set(clips.tokens.subarray(r * cells, (r + 1) * cells), i * cells));
+    await showClips(tokenizer.decodeSync({ ...clips, n: firsts.length, tokens }), { cols: firsts.length, scale: 4, gap: 2, fps: 4 });
+  }
+}
+"""),
+    code("""
+if (video.probe) showPng(await Deno.readFile(`${videoDir}/${video.probe.figure}`));
+"""),
 ]
 
 
