@@ -17,8 +17,8 @@
 #              (6 pictures per class), 3 gave the lowest Fréchet and the highest class accuracy.
 #              Run it as SIZE=cpu3 LANES=2 THREADS=1.
 #   SIZE=video issue 19's video models on fixtures/video (5 frames of 8x8 tokens = 320 per clip):
-#              width 64, 4 layers, 1 head of 64 (0.48 s/step on the 24x24 images, the cheapest
-#              measured shape), batch 8, 2000 steps; configs raster, par4 and par16 by default,
+#              width 64, 4 layers, 1 head of 64 (the cheapest shape measured; 0.45 s/step on the
+#              clips with the machine shared), batch 8, 2000 steps; configs raster, par4, par16,
 #              named video-<config>. Run it as SIZE=video LANES=1 THREADS=1 (or 2).
 #   SIZE=gpu   ~1M parameters, batch 64, 6000 steps, meant for a GPU machine.
 #   STEPS (override the step count), THREADS (per process, default 1), LANES (configs trained at
