@@ -34,8 +34,11 @@ export interface AblationSpec {
   ablation: string;
   /** Paper model the FIDs come from. */
   paperModel: string;
-  /** Settings in the paper's order. */
-  settings: { setting: string; id: string; paperFid: number }[];
+  /**
+   * Settings in the paper's order; `showSteps` appends the row's step count to the label (it
+   * depends on the grid: 576 / 147 / 51 on 24x24, 256 / 67 / 31 on 16x16).
+   */
+  settings: { setting: string; id: string; paperFid: number; showSteps?: boolean }[];
 }
 
 /** The paper's Table 4 ablations mapped onto the experiment configurations. */
@@ -69,9 +72,9 @@ export const ABLATIONS: readonly AblationSpec[] = [
     ablation: "parallel tokens n",
     paperModel: "PAR-XXL",
     settings: [
-      { setting: "1 (raster, 576 steps)", id: "raster", paperFid: 2.34 },
-      { setting: "4 (par4, 147 steps)", id: "par4", paperFid: 2.35 },
-      { setting: "16 (par16, 51 steps)", id: "par16", paperFid: 3.02 },
+      { setting: "1 (raster)", id: "raster", paperFid: 2.34, showSteps: true },
+      { setting: "4 (par4)", id: "par4", paperFid: 2.35, showSteps: true },
+      { setting: "16 (par16)", id: "par16", paperFid: 3.02, showSteps: true },
     ],
   },
 ];
@@ -129,6 +132,7 @@ export function ablationRows(summary: ExperimentsSummary): {
   setting: string;
   id: string;
   paperFid: number;
+  showSteps?: boolean;
   row: ExperimentRow;
 }[] {
   const byId = new Map(summary.rows.map((r) => [r.spec.id, r]));
@@ -152,11 +156,13 @@ export function ablationTable(summary: ExperimentsSummary): string {
   for (const a of ablationRows(summary)) {
     const q = a.row.quality;
     lines.push(
-      `| ${a.ablation === last ? "" : `${a.ablation} (${a.paperModel})`} | ${a.setting} | ${
-        a.paperFid.toFixed(2)
-      } | ${f(q.frechet)} ± ${f(q.frechetStd)} | ${f(q.kid.mean * 1e3, 1)} | ${
-        f(q.pairJS.horizontal, 3)
-      } / ${f(q.pairJS.vertical, 3)} | ${f(q.classAccuracy)} | ${f(a.row.valNll.nats, 3)} |`,
+      `| ${a.ablation === last ? "" : `${a.ablation} (${a.paperModel})`} | ${
+        a.showSteps ? a.setting.replace(/\)$/, `, ${a.row.steps} steps)`) : a.setting
+      } | ${a.paperFid.toFixed(2)} | ${f(q.frechet)} ± ${f(q.frechetStd)} | ${
+        f(q.kid.mean * 1e3, 1)
+      } | ${f(q.pairJS.horizontal, 3)} / ${f(q.pairJS.vertical, 3)} | ${f(q.classAccuracy)} | ${
+        f(a.row.valNll.nats, 3)
+      } |`,
     );
     last = a.ablation;
   }
