@@ -397,9 +397,12 @@ from the measured numbers in the table above.
 """),
     code("""
 import { decoderFindings, sjdAcceptanceFigure, sjdIterationsFigure, ziparWavefrontFigure } from "../analysis/experiment_report.ts";
-import { makeGrid } from "../src/schedule/mod.ts";
+import { loadEmojiDataset } from "../src/data/mod.ts";
 
-const grid = makeGrid(24, 24);
+// The decoders' grid is the data's (16x16 for the emoji16 models, 24x24 for the tiny ones).
+const dataDir = summary.data && !summary.data.startsWith("/") ? `../${summary.data}` : summary.data;
+const decoderData = await loadEmojiDataset("val", dataDir);
+const grid = { height: decoderData.height, width: decoderData.width };
 showMarkdown(["**Where each wins**", "", ...decoderFindings(summary)].join("\\n"));
 """),
     md("""
@@ -425,32 +428,24 @@ if (perCall) await showFigure(perCall);
     md("""
 ## What the committed run shows
 
-(Emoji models, 329k parameters, 300 training steps each; 32 pictures per class, seed 0; a second
-run with seed 1, which also redraws the reference subset, gave the same orderings within about one
-Fréchet unit.)
+(Issue 15's emoji models: 641k parameters, 16x16 grids of 3x3-pixel tokens, 3,000 training steps
+each, guidance 3; 32 pictures per class, seed 0; timing on the quiet 2-core CPU.)
 
-- **The models are weak.** Class accuracy is at chance (0.08-0.13 against 1/9) and every Fréchet
-  distance (29-37) is far above the real-data floor (0.9): the samples are textures, not emoji. The
-  quality columns say whose textures sit closer to real token statistics, and the feature distance
-  follows the share of white background first (real val 0.35; raster 0.26, PAR-4x 0.48).
-- **Raster groups of 4 vs PAR-4x** (same 147 steps): raster groups lose on every measure (Fréchet
-  36.8 vs 28.9, horizontal pair JS 0.68 vs 0.43, val NLL 3.63 vs 2.91), as in the paper (5.64 vs
-  2.61). Running the par4 *model* with the raster-4 order shows the same break in horizontal pairs
-  (0.59) and NLL (3.92).
-- **Initial sequential tokens**: without them Fréchet 34.2 vs 28.9 (paper 3.67 vs 2.61), although
-  the teacher-forced NLL is no worse (2.879 vs 2.909): only the first step differs, where four
-  distant first cells are drawn independently, and sampling pays for that, not teacher forcing.
-- **Attention inside a group**: causal 31.9 vs full 28.9 (paper 3.64 vs 2.61) at equal NLL; the par4
-  model sampled with a causal mask stays at 29.0-29.8, so the gap is between the two trained models.
-- **Parallel tokens 1 / 4 / 16**: the NLL follows the paper's direction (2.67 < 2.91 < 3.19); the
-  Fréchet distance does not (33.8 / 28.9 / 29.8 against the paper's 2.34 / 2.35 / 3.02): 576
-  sequential draws from a weak model drift into dense texture with too little background.
-- **Speed** (CPU, onnxruntime-node, 2 cores): PAR-4x is about 3x and PAR-16x 5-8x faster than
-  raster per picture, below the step-count ratios (3.9x, 11.3x) because a CPU step costs more the
-  more slots it feeds; timings on this shared machine vary by about 20% between runs.
-
-The training-free rows (ZipAR, SJD) were added after this run: the committed outputs above do not
-include them, and their cells have no outputs until the notebook is executed again on a full run.
+- **The samples are class-shaped pictures**: flags as stripes in flag colours, skin-toned heads for
+  People & Body, yellow discs for Smileys; few are a particular emoji. Fréchet 4.4-6.8 against a
+  floor of 0.86, class accuracy 0.36-0.49 against 0.60 for real val (chance 0.11).
+- **Parallel tokens 1 / 4 / 16**: Fréchet 4.43 / 4.47 / 5.15 (paper 2.34 / 2.35 / 3.02): PAR-4x
+  keeps raster's quality, PAR-16x loses a little, at 3.45x and 6.75x raster's speed (batch 1).
+- **Raster groups of 4 vs PAR-4x** (same 67 steps): 6.80 vs 4.47 (paper 5.64 vs 2.61), horizontal
+  pair JS 0.466 vs 0.321; the par4 model run in the raster-4 order breaks the same way (10.1).
+- **Attention inside a group**: causal 6.09 vs full 4.47 (paper 3.64 vs 2.61).
+- **Initial sequential tokens**: not reproduced here (without 4.18, with 4.47, within the ± 0.5
+  bootstrap spread), though the no-init model's neighbour pairs are worse (0.379 vs 0.321).
+- **Training-free**: ZipAR-2 is 3.7x faster than raster at Fréchet 6.29; ZipAR-4/8/adaptive stay
+  near raster's quality at 1.7-2.7x; SJD is exact but 0.7-0.9x raster's speed on a CPU.
+- **Video**: PAR-4x and PAR-16x run 3.9x and 8.7x faster per clip than raster, with Fréchet 23.7 /
+  27.7 / 33.0 and temporal consistency 0.61 / 0.53 / 0.55 (real 0.64); the clip models are small and
+  their class accuracy is near chance, so read the direction, not the size.
 """),
     md("""
 ## Video: PAR's clip schedules (paper Table 3 shape)
