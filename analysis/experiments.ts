@@ -65,6 +65,7 @@ import {
   writeFileAtomic,
 } from "./deps.ts";
 import { BACKEND_CHOICES, type BackendName, BackendSchema } from "../src/runtime/backends.ts";
+import { EMOJI_FIXTURE_DIR } from "../src/data/emoji_fixture.ts";
 
 /** A backend name (`--backend`): one of the backend table's, or `auto` (src/runtime/backends.ts). */
 export type Backend = BackendName;
@@ -288,9 +289,7 @@ export async function modelsDataDir(manifestPaths: readonly string[]): Promise<s
     const codebook = m?.tokenizer?.kind === "patch-kmeans" ? m.tokenizer.codebook : undefined;
     if (!codebook) continue;
     const base = new URL(path, `file://${Deno.cwd()}/`);
-    const dir = new URL(".", new URL(codebook, base)).pathname.replace(/\/$/, "");
-    // Relative to the working folder when inside it, so reports stay portable.
-    dirs.add(dir.startsWith(`${Deno.cwd()}/`) ? dir.slice(Deno.cwd().length + 1) : dir);
+    dirs.add(portable(new URL(".", new URL(codebook, base)).pathname));
   }
   if (dirs.size > 1) {
     throw new UsageError(
@@ -298,7 +297,13 @@ export async function modelsDataDir(manifestPaths: readonly string[]): Promise<s
         "them in separate runs (--configs), or pass --data",
     );
   }
-  return dirs.size === 1 ? [...dirs][0] : "fixtures/emoji";
+  return dirs.size === 1 ? [...dirs][0] : portable(EMOJI_FIXTURE_DIR.pathname);
+}
+
+/** A folder relative to the working folder when inside it (reports stay portable), else absolute. */
+function portable(dir: string): string {
+  const d = dir.replace(/\/$/, "");
+  return d.startsWith(`${Deno.cwd()}/`) ? d.slice(Deno.cwd().length + 1) : d;
 }
 
 /** Read a JSON file, or null when it is missing or unreadable. */

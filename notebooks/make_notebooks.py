@@ -148,7 +148,7 @@ import { makeGrid, par, randomGroups, raster, rasterGroups } from "../src/schedu
 import { loadEmojiDataset, loadPatchTokenizer } from "../src/data/mod.ts";
 import { FIXTURE_MODELS_DIR } from "../src/model/mod.ts";
 import { quickMode } from "../analysis/notebook.ts";
-import { findModel } from "../analysis/experiments.ts";
+import { findModel, modelsDataDir } from "../analysis/experiments.ts";
 import { modelEntropyResults } from "../analysis/dependency.ts";
 
 const QUICK = quickMode();
@@ -270,10 +270,13 @@ under that schedule; the map shows NLL(parallel model) − NLL(raster model) per
     code("""
 const configs = ["raster", "par4", "par16", "raster4"];
 const paths = (await Promise.all(configs.map((c) => findModel(FIXTURE_MODELS_DIR.pathname, c)))).filter((p): p is string => p !== null);
-const val = await loadEmojiDataset("val");
+// The val grids of the data the models were trained on (fixtures/emoji16 for the experiment
+// models, the 24x24 fixture for the tiny ones): the folder of their codebook.
+const val = await loadEmojiDataset("val", await modelsDataDir(paths));
+const modelGrid = makeGrid(val.height, val.width);
 const nVal = QUICK ? 16 : val.n;
 const results = await modelEntropyResults(paths, {
-  tokens: val.tokens.subarray(0, nVal * 576), labels: val.labels.subarray(0, nVal),
+  tokens: val.tokens.subarray(0, nVal * val.height * val.width), labels: val.labels.subarray(0, nVal),
 }, { progress: false });
 const [base, ...others] = results;
 const incs = others.map((o) => entropyIncrease(base, o, { quantity: "nll" }));
@@ -287,7 +290,7 @@ showMarkdown([
     code("""
 await showFigure(entropyIncreaseFigure(
   incs.map((inc, k) => ({ increase: inc.increase, schedule: others[k].schedule, title: `${inc.labels.other} − ${inc.labels.base}` })),
-  grid,
+  modelGrid,
   { title: "NLL increase per cell over the raster model (labels: step numbers)", legend: "NLL increase, bits", cellSize: 14 },
 ), 1);
 """),
