@@ -339,6 +339,8 @@ interface RunContext {
   log: (line: string) => void;
   load: (path: string) => Promise<ARModel>;
   data: VideoData | null;
+  /** Label of the clip data folder (part of the fingerprint: scores depend on it). */
+  dataLabel: string;
   scoring: ScoringSetup | null;
 }
 
@@ -367,6 +369,9 @@ async function runOne(spec: ExperimentSpec, path: string, c: RunContext): Promis
       seed: s.seed,
       batchSize: s.batchSize,
       cfgScale: s.cfgScale,
+      // The manifest's sampling defaults fill what the settings leave open.
+      manifestSampling: m.sampling,
+      data: c.data ? c.dataLabel : null,
       ...(scored ? { referencePerClass: s.referencePerClass, kidSubsets: s.kidSubsets } : {}),
     });
     const done = c.force ? null : await readJson<VideoRow>(`${dir}/result.json`);
@@ -552,6 +557,7 @@ export async function runVideoExperiments(
     log,
     load,
     data,
+    dataLabel: typeof dataDir === "string" ? dataDir : dataDir.href,
     scoring,
   };
   try {

@@ -567,11 +567,16 @@ async function runOne(
       batchSize: s.batchSize,
       latencyImages: s.latencyImages,
       cfgScale: s.cfgScale,
+      // The manifest's defaults apply where the settings leave them open (guidance, temperature,
+      // top-k/p): a manifest edited in place must not reuse samples drawn under the old ones.
+      manifestSampling: m.sampling,
       // Only for decoders, so the keys of the schedule configurations stay as they were.
       ...(spec.decoder ? { decoder: spec.decoder } : {}),
     });
     const fingerprint = JSON.stringify({
       sampling: sampleKey,
+      // Scores depend on the data (reference, val NLL) even where the samples do not.
+      data: o.dataGrid.dir,
       nllGrids: s.nllGrids,
       referencePerClass: s.referencePerClass,
       kidSubsets: s.kidSubsets,

@@ -55,3 +55,46 @@ Deno.test("runExperiments: a 24x24 model scored on 16x16 data names --data", asy
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("runExperiments: a manifest's sampling default edited in place is not served from the cache", async () => {
+  const models = await Deno.makeTempDir();
+  const out = await Deno.makeTempDir();
+  try {
+    await Deno.copyFile("fixtures/models/tiny-par16.onnx", `${models}/tiny-par16.onnx`);
+    const manifest = JSON.parse(await Deno.readTextFile("fixtures/models/tiny-par16.json"));
+    manifest.tokenizer = null;
+    const write = () =>
+      Deno.writeTextFile(`${models}/tiny-par16.json`, JSON.stringify(manifest, null, 1));
+    await write();
+    const lines: string[] = [];
+    const run = () =>
+      runExperiments({
+        outDir: out,
+        modelsDir: models,
+        dataDir: "fixtures/emoji",
+        prefixes: ["tiny-"],
+        perClass: 1,
+        latencyImages: 1,
+        timingRounds: 1,
+        timingWarmup: false,
+        nllGrids: 2,
+        referencePerClass: 2,
+        kidSubsets: 2,
+        bootstrap: 2,
+        mosaicPerClass: 1,
+        progress: false,
+        configs: EXPERIMENTS.filter((e) => e.id === "par16"),
+        log: (l) => lines.push(l),
+      });
+    await run();
+    await run();
+    assertEquals(lines.filter((l) => l.includes("finished before")).length, 1);
+    manifest.sampling.cfgScale = manifest.sampling.cfgScale + 1;
+    await write();
+    await run();
+    assertEquals(lines.filter((l) => l.includes("finished before")).length, 1);
+  } finally {
+    await Deno.remove(models, { recursive: true });
+    await Deno.remove(out, { recursive: true });
+  }
+});
