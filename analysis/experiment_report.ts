@@ -12,6 +12,7 @@ import {
   type Figure,
   hstack,
   type IterationSeries,
+  labelColumn,
   labelledRowsFigure,
   loadEmojiDataset,
   loadPatchTokenizer,
@@ -183,26 +184,46 @@ function rowKind(r: ExperimentRow): "main" | "ablation" | "cross pairing" | "tra
  */
 export function speedQualityFigure(summary: ExperimentsSummary, width = 380): Figure {
   const latency = summary.rows.every((r) => r.latencySeconds !== null);
-  const points = summary.rows.map((r) => ({
-    label: r.spec.short ?? r.spec.label,
-    x: latency ? r.latencySeconds! : r.secondsPerImage,
-    frechet: r.quality.frechet,
-    js: r.quality.pairJS.horizontal,
-    kind: rowKind(r),
-  }));
-  const rank = (key: "frechet" | "js") => [...points].sort((a, b) => a[key] - b[key]);
+  // Rows without a time (not timed yet) have no place on the speed axis.
+  const points = summary.rows.flatMap((r) => {
+    const x = latency ? r.latencySeconds : r.secondsPerImage;
+    return x === null ? [] : [{
+      label: r.spec.short ?? r.spec.label,
+      x,
+      frechet: r.quality.frechet,
+      js: r.quality.pairJS.horizontal,
+      kind: rowKind(r),
+    }];
+  });
   const xLabel = latency
     ? "seconds per image, batch 1 (log) →"
     : `seconds per image, batch ${summary.settings.batchSize} (log) →`;
-  const panel = (y: "frechet" | "js", yLabel: string, floor: number, title: string) =>
-    plotFigure({
+  const height = 300;
+  const margin = { left: 50, right: 20, top: 20, bottom: 35 };
+  const xs = points.map((p) => p.x);
+  // Fixed domains, so the label placement below can work in pixels.
+  const xDomain = xs.length > 0 ? [Math.min(...xs) / 1.35, Math.max(...xs) * 1.35] : [0.01, 1];
+  const panel = (y: "frechet" | "js", yLabel: string, floor: number, title: string) => {
+    const ys = [...points.map((p) => p[y]), floor];
+    const pad = (Math.max(...ys) - Math.min(...ys)) * 0.08 || 0.1;
+    const yDomain = [Math.min(...ys) - pad, Math.max(...ys) + pad];
+    const labels = placeLabels(points.map((p) => ({ ...p, y: p[y] })), {
+      width,
+      height,
+      margin,
+      xDomain,
+      yDomain,
+    });
+    return plotFigure({
       title,
       width,
-      height: 300,
-      marginLeft: 50,
-      marginRight: 20,
-      x: { type: "log", label: xLabel, inset: 20, tickFormat: "~g" },
-      y: { label: yLabel, grid: true, zero: false, inset: 10 },
+      height,
+      marginLeft: margin.left,
+      marginRight: margin.right,
+      marginTop: margin.top,
+      marginBottom: margin.bottom,
+      x: { type: "log", label: xLabel, domain: xDomain, tickFormat: "~g" },
+      y: { label: yLabel, grid: true, domain: yDomain },
       color: {
         domain: ["main", "ablation", "cross pairing", "training-free"],
         range: ["#1f77b4", "#d62728", "#7f7f7f", "#ff7f0e"],
@@ -218,20 +239,20 @@ export function speedQualityFigure(summary: ExperimentsSummary, width = 380): Fi
           fill: "#2ca02c",
           fontSize: 10,
         }),
+        // A faint leader from a label that had to move away from its point.
+        Plot.link(labels.filter((l) => l.moved), {
+          x1: "px",
+          y1: "py",
+          x2: "x",
+          y2: "y",
+          stroke: "kind",
+          strokeOpacity: 0.35,
+        }),
         Plot.dot(points, { x: "x", y, fill: "kind", r: 4 }),
-        // Labels alternate above and below by rank of y, which separates most neighbours.
-        ...[0, 1].map((side) =>
-          Plot.text(rank(y).filter((_, i) => i % 2 === side), {
-            x: "x",
-            y,
-            text: "label",
-            dy: side ? 12 : -9,
-            fontSize: 10,
-            fill: "kind",
-          })
-        ),
+        Plot.text(labels, { x: "x", y: "y", text: "label", fontSize: 10, fill: "kind" }),
       ],
     });
+  };
   return hstack([
     panel("frechet", "↑ Fréchet distance", summary.floor.quality.frechet, "Speed vs Fréchet"),
     panel(
@@ -241,6 +262,85 @@ export function speedQualityFigure(summary: ExperimentsSummary, width = 380): Fi
       "Speed vs neighbour-pair JS",
     ),
   ], { background: "white" });
+}
+
+/**
+ * Label positions (data coordinates) that do not overlap each other or the points: greedy, in
+ * the order of the points, each label taking the first free spot of a ring of candidates around
+ * its point (above, below, right, left, then further out). Pixel sizes assume 10 px DejaVu Sans.
+ */
+function placeLabels<T extends { label: string; x: number; y: number }>(
+  points: T[],
+  frame: {
+    width: number;
+    height: number;
+    margin: { left: number; right: number; top: number; bottom: number };
+    xDomain: number[];
+    yDomain: number[];
+  },
+): (T & { px: number; py: number; moved: boolean })[] {
+  const { width, height, margin, xDomain, yDomain } = frame;
+  const [lx0, lx1] = [Math.log(xDomain[0]), Math.log(xDomain[1])];
+  const toPx = (x: number) =>
+    margin.left + (Math.log(x) - lx0) / (lx1 - lx0) * (width - margin.left - margin.right);
+  const toPy = (y: number) =>
+    height - margin.bottom -
+    (y - yDomain[0]) / (yDomain[1] - yDomain[0]) * (height - margin.top - margin.bottom);
+  const fromPx = (px: number) =>
+    Math.exp(lx0 + (px - margin.left) / (width - margin.left - margin.right) * (lx1 - lx0));
+  const fromPy = (py: number) =>
+    yDomain[0] +
+    (height - margin.bottom - py) / (height - margin.top - margin.bottom) *
+      (yDomain[1] - yDomain[0]);
+  type Box = { x0: number; x1: number; y0: number; y1: number };
+  const hit = (a: Box, b: Box) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+  const taken: Box[] = points.map((p) => {
+    const [cx, cy] = [toPx(p.x), toPy(p.y)];
+    return { x0: cx - 4, x1: cx + 4, y0: cy - 4, y1: cy + 4 };
+  });
+  const out: (T & { px: number; py: number; moved: boolean })[] = [];
+  for (const p of points) {
+    const [cx, cy] = [toPx(p.x), toPy(p.y)];
+    const w = p.label.length * 6 + 2;
+    const h = 11;
+    const ring = (r: number) => [
+      [0, -r],
+      [0, r + 3],
+      [w / 2 + r - 2, 3],
+      [-(w / 2 + r - 2), 3],
+      [w / 2 + r - 2, -r],
+      [-(w / 2 + r - 2), -r],
+      [w / 2 + r - 2, r + 3],
+      [-(w / 2 + r - 2), r + 3],
+    ];
+    const candidates = [10, 20, 30, 42].flatMap(ring);
+    let best = candidates[0];
+    for (const c of candidates) {
+      const box = {
+        x0: cx + c[0] - w / 2,
+        x1: cx + c[0] + w / 2,
+        y0: cy + c[1] - h / 2,
+        y1: cy + c[1] + h / 2,
+      };
+      const inside = box.x0 >= 0 && box.x1 <= width && box.y0 >= margin.top - 8 &&
+        box.y1 <= height - margin.bottom;
+      if (inside && !taken.some((t) => hit(t, box))) {
+        best = c;
+        break;
+      }
+    }
+    const [bx, by] = [cx + best[0], cy + best[1]];
+    taken.push({ x0: bx - w / 2, x1: bx + w / 2, y0: by - h / 2, y1: by + h / 2 });
+    out.push({
+      ...p,
+      px: p.x,
+      py: p.y,
+      x: fromPx(bx),
+      y: fromPy(by),
+      moved: Math.hypot(best[0], best[1]) > 20,
+    });
+  }
+  return out;
 }
 
 /** A line on the machine's load while timing (other jobs slow every time on a shared machine). */
@@ -661,7 +761,9 @@ export async function writeExperimentFigures(
   val.labels.forEach((l, i) => byClass[l].push(i));
   await add("real val", pick(val.tokens, (c) => byClass[c]));
   const title = `Samples, ${k} per class (classes in manifest order), steps in brackets`;
-  await saveFigure(labelledRowsFigure(rows, title, 270), `${outDir}/samples_overview`, 1);
+  // The label column fits the longest label (the adaptive ZipAR row's is the longest).
+  const labelWidth = Math.max(270, labelColumn(rows.map((r) => r.label)));
+  await saveFigure(labelledRowsFigure(rows, title, labelWidth), `${outDir}/samples_overview`, 1);
   const written = ["speed_quality.png", "samples_overview.png"];
   const grid = { height: val.height, width: val.width };
   for (
