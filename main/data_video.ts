@@ -7,6 +7,7 @@
  * --val N (800), --seed N (0), --check, --quiet, --help.
  * @module
  */
+import { compareRebuild } from "./_rebuild_check.ts";
 import { z } from "../src/deps/zod.ts";
 import { numberFlag, parseFlags, runMain } from "../src/util/cli.ts";
 import { writeFileAtomic } from "../src/util/atomic.ts";
@@ -107,18 +108,7 @@ async function main(args: string[]): Promise<number> {
       } dB; train ${manifest.counts.train.total}, val ${manifest.counts.val.total} clips; ${seconds()} s`,
     );
     if (!f.check) return 0;
-    const differing: string[] = [];
-    for (const name of VIDEO_FIXTURE_FILES) {
-      const a = await Deno.readFile(`${outDir}/${name}`);
-      const b = await Deno.readFile(`${f.out}/${name}`).catch(() => null);
-      if (!b || a.length !== b.length || a.some((v, i) => v !== b[i])) differing.push(name);
-    }
-    if (differing.length > 0) {
-      console.error(`rebuild differs from ${f.out}: ${differing.join(", ")}`);
-      return 1;
-    }
-    console.log(`rebuild is byte-identical to ${f.out} (${VIDEO_FIXTURE_FILES.length} files)`);
-    return 0;
+    return await compareRebuild(outDir, f.out, VIDEO_FIXTURE_FILES);
   } finally {
     if (f.check) await Deno.remove(outDir, { recursive: true });
   }
