@@ -13,6 +13,7 @@
  * @module
  */
 import {
+  type ARModel,
   clipStrips,
   encodeAnimation,
   fixtureModel,
@@ -46,6 +47,34 @@ const Flags = z.object({
   seed: numberFlag().pipe(z.number().int()).default(0),
 });
 
+/**
+ * `perClass` samples of every class (class-major) under the model's trained schedule, in batches
+ * of 8, after one untimed sample: session start-up and JIT would otherwise land on the first model.
+ */
+async function sampleRows(
+  model: ARModel,
+  perClass: number,
+  seed: number,
+) {
+  const m = model.manifest;
+  const schedule = m.schedule as Schedule;
+  const classes = Array.from(
+    { length: m.numClasses * perClass },
+    (_, i) => Math.floor(i / perClass),
+  );
+  await sampleMany(model, { schedule, classes: [0], seed });
+  const bar = progress(`${m.name} (${schedule.steps.length} steps)`, classes.length);
+  const run = await sampleMany(model, {
+    schedule,
+    classes,
+    seed,
+    batchSize: 8,
+    onProgress: (d) => bar.update(d),
+  });
+  bar.stop();
+  return { schedule, classes, run };
+}
+
 async function sampleModels(
   outDir: string,
   modelsDir: string,
@@ -63,22 +92,7 @@ async function sampleModels(
     }
     const model = await loadOnnxModel(manifest);
     const m = model.manifest;
-    const schedule = m.schedule as Schedule;
-    const classes = Array.from(
-      { length: m.numClasses * perClass },
-      (_, i) => Math.floor(i / perClass),
-    );
-    // One untimed image first: session start-up and JIT would otherwise land on the first model.
-    await sampleMany(model, { schedule, classes: [0], seed });
-    const bar = progress(`${m.name} (${schedule.steps.length} steps)`, classes.length);
-    const run = await sampleMany(model, {
-      schedule,
-      classes,
-      seed,
-      batchSize: 8,
-      onProgress: (d) => bar.update(d),
-    });
-    bar.stop();
+    const { schedule, classes, run } = await sampleRows(model, perClass, seed);
     const tokenizer = await programTokenizer(model);
     const png = await tokensToMosaic(
       { n: classes.length, height: m.grid.height, width: m.grid.width, tokens: run.tokens },
@@ -159,21 +173,7 @@ async function sampleVideoModels(
         return null;
       });
       if (!tokenizer) continue;
-      const schedule = m.schedule as Schedule;
-      const classes = Array.from(
-        { length: m.numClasses * perClass },
-        (_, i) => Math.floor(i / perClass),
-      );
-      await sampleMany(model, { schedule, classes: [0], seed }); // untimed warm-up, as above
-      const bar = progress(`${m.name} (${schedule.steps.length} steps)`, classes.length);
-      const run = await sampleMany(model, {
-        schedule,
-        classes,
-        seed,
-        batchSize: 8,
-        onProgress: (d) => bar.update(d),
-      });
-      bar.stop();
+      const { schedule, classes, run } = await sampleRows(model, perClass, seed);
       const { frames, height, width } = m.grid;
       const clips = await tokenizer.decode({
         n: classes.length,
