@@ -143,8 +143,29 @@ export interface DecoderTrace {
   meanRowWindow?: number;
 }
 
+/**
+ * What sampling and timing record for a configuration, image rows and video rows alike (for a
+ * video row, "image" reads "clip").
+ */
+export interface TimedRecord {
+  /** Backend string reported by the model. */
+  backend: string;
+  /** Sampling settings that ran. */
+  sampling: { cfgScale: number; cfgInterval: number | null; temperature: number; seed: number };
+  /** Wall seconds per image of the best timed batch of `batchSize` images (throughput). */
+  secondsPerImage: number | null;
+  /** Images per batch of the throughput run. */
+  batchSize: number;
+  /** Median wall seconds of one image sampled alone (latency, the paper's time); null: skipped. */
+  latencySeconds: number | null;
+  /** Share of the timed batch's wall time spent inside the model runtime. */
+  modelShare: number;
+  /** When the timing was taken, the load average before it, and its settings key. */
+  timing?: { at: string; loadAverage: number; key: string };
+}
+
 /** Everything measured for one configuration (`<id>/result.json`). */
-export interface ExperimentResult {
+export interface ExperimentResult extends TimedRecord {
   /** The configuration. */
   spec: ExperimentSpec;
   /** Model name and file that ran. */
@@ -160,20 +181,6 @@ export interface ExperimentResult {
   decoderTrace?: DecoderTrace;
   /** Pictures sampled. */
   images: number;
-  /** Backend string reported by the model. */
-  backend: string;
-  /** Sampling settings that ran. */
-  sampling: { cfgScale: number; cfgInterval: number | null; temperature: number; seed: number };
-  /** Wall seconds per image of the best timed batch of `batchSize` images (throughput). */
-  secondsPerImage: number | null;
-  /** Images per batch of the throughput run. */
-  batchSize: number;
-  /** Median wall seconds of one image sampled alone (latency, the paper's time); null: skipped. */
-  latencySeconds: number | null;
-  /** Share of the timed batch's wall time spent inside the model runtime. */
-  modelShare: number;
-  /** When the timing was taken, the load average before it, and its settings key. */
-  timing?: { at: string; loadAverage: number; key: string };
   /** Quality of the samples. */
   quality: QualityNumbers;
   /** Teacher-forced val NLL under the schedule (nats per token). */

@@ -19,7 +19,6 @@ import {
   cellCount,
   effectiveSettings,
   encodeNpy,
-  FIXTURE_MODELS_DIR,
   loadModel,
   PatchKMeansTokenizer,
   progress,
@@ -37,8 +36,8 @@ import {
 import { clipStrips } from "../src/viz/clips.ts";
 import { configSteps, drawTokens } from "./experiment_draw.ts";
 import { timeAll } from "./experiment_timing.ts";
-import type { ExperimentSpec, ModelCalls } from "./experiment_types.ts";
-import { balancedRows, findModel } from "./experiments.ts";
+import type { ExperimentSpec, ModelCalls, TimedRecord } from "./experiment_types.ts";
+import { balancedRows, planRun } from "./experiments.ts";
 import {
   type ClipQuality,
   loadClipScoring,
@@ -46,7 +45,7 @@ import {
   type ScoringSetup,
 } from "./experiment_video_quality.ts";
 import { type VideoProbe, videoProbe } from "./experiment_video_probe.ts";
-import { BACKEND_CHOICES, type BackendName, BackendSchema } from "../src/runtime/backends.ts";
+import type { BackendName } from "../src/runtime/backends.ts";
 
 export type { ClipQuality } from "./experiment_video_quality.ts";
 export type { VideoProbe } from "./experiment_video_probe.ts";
@@ -153,8 +152,8 @@ export interface VideoExperimentOptions extends Partial<VideoSettings> {
   load?: (path: string) => Promise<ARModel>;
 }
 
-/** One video configuration's record (`<id>/result.json`). */
-export interface VideoRow {
+/** One video configuration's record (`<id>/result.json`); the timing fields are per clip. */
+export interface VideoRow extends TimedRecord {
   /** The configuration. */
   spec: ExperimentSpec;
   /** Model that ran. */
@@ -169,20 +168,6 @@ export interface VideoRow {
   modelCalls?: ModelCalls;
   /** Clips sampled. */
   clips: number;
-  /** Backend string reported by the model. */
-  backend: string;
-  /** Sampling settings that ran. */
-  sampling: { cfgScale: number; cfgInterval: number | null; temperature: number; seed: number };
-  /** Wall seconds per clip of the best timed batch (throughput). */
-  secondsPerImage: number | null;
-  /** Clips per batch of the throughput run. */
-  batchSize: number;
-  /** Median wall seconds of one clip sampled alone (latency); null: skipped. */
-  latencySeconds: number | null;
-  /** Share of the timed batch's wall time inside the model runtime. */
-  modelShare: number;
-  /** When the timing was taken, the load average before it, and its settings key. */
-  timing?: { at: string; loadAverage: number; key: string };
   /** Temporal token consistency of the sampled clips (any model, any grid). */
   temporalConsistency: number;
   /** Scores against the real clips, or null when the model does not make the data's clips. */
@@ -516,23 +501,14 @@ export async function runVideoExperiments(
 ): Promise<VideoSummary> {
   const t0 = performance.now();
   const s = settingsOf(options);
-  const backend = options.backend ?? "cpu";
-  if (!BackendSchema.safeParse(backend).success) {
-    throw new UsageError(
-      `backend: "${backend}" is not one of ${BACKEND_CHOICES}. Fix: pick one of them`,
-    );
-  }
+  const { backend, modelsDir, planned, missing } = await planRun(
+    options,
+    options.configs ?? VIDEO_EXPERIMENTS,
+    VIDEO_PREFIXES,
+  );
   const log = options.log ?? ((l: string) => console.log(l));
-  const modelsDir = options.modelsDir ?? FIXTURE_MODELS_DIR.pathname;
   const dataDir = options.dataDir ?? VIDEO_FIXTURE_DIR;
   const dataLabel = typeof dataDir === "string" ? dataDir : "fixtures/video";
-  const planned: { spec: ExperimentSpec; path: string }[] = [];
-  const missing: string[] = [];
-  for (const spec of options.configs ?? VIDEO_EXPERIMENTS) {
-    const path = await findModel(modelsDir, spec.model, VIDEO_PREFIXES);
-    if (path) planned.push({ spec, path });
-    else missing.push(spec.id);
-  }
   if (planned.length === 0) {
     return skipped(
       `no video model in ${modelsDir} (video-raster, video-par4, video-par16 or tiny-video-*)`,

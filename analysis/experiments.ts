@@ -306,6 +306,37 @@ function portable(dir: string): string {
   return d.startsWith(`${Deno.cwd()}/`) ? d.slice(Deno.cwd().length + 1) : d;
 }
 
+/**
+ * The common start of an experiment run (image or video): the backend checked, and which
+ * configurations have a model in the models folder (in order) and which have none.
+ */
+export async function planRun(
+  options: { backend?: Backend; modelsDir?: string },
+  configs: readonly ExperimentSpec[],
+  prefixes?: readonly string[],
+): Promise<{
+  backend: Backend;
+  modelsDir: string;
+  planned: { spec: ExperimentSpec; path: string }[];
+  missing: string[];
+}> {
+  const backend = options.backend ?? "cpu";
+  if (!BackendSchema.safeParse(backend).success) {
+    throw new UsageError(
+      `backend: "${backend}" is not one of ${BACKEND_CHOICES}. Fix: pick one of them`,
+    );
+  }
+  const modelsDir = options.modelsDir ?? FIXTURE_MODELS_DIR.pathname;
+  const planned: { spec: ExperimentSpec; path: string }[] = [];
+  const missing: string[] = [];
+  for (const spec of configs) {
+    const path = await findModel(modelsDir, spec.model, prefixes);
+    if (path) planned.push({ spec, path });
+    else missing.push(spec.id);
+  }
+  return { backend, modelsDir, planned, missing };
+}
+
 /** Read a JSON file, or null when it is missing or unreadable. */
 async function readJson<T>(path: string): Promise<T | null> {
   try {
@@ -701,22 +732,13 @@ export async function runExperiments(options: ExperimentOptions): Promise<Experi
   if (!Number.isInteger(s.perClass) || s.perClass < 1) {
     throw new UsageError(`perClass: ${s.perClass} is not a positive integer. Fix: e.g. 32`);
   }
-  const backend = options.backend ?? "cpu";
-  if (!BackendSchema.safeParse(backend).success) {
-    throw new UsageError(
-      `backend: "${backend}" is not one of ${BACKEND_CHOICES}. Fix: pick one of them`,
-    );
-  }
   const log = options.log ?? ((l: string) => console.log(l));
-  const modelsDir = options.modelsDir ?? FIXTURE_MODELS_DIR.pathname;
   const configs = options.configs ?? EXPERIMENTS;
-  const planned: { spec: ExperimentSpec; path: string }[] = [];
-  const missing: string[] = [];
-  for (const spec of configs) {
-    const path = await findModel(modelsDir, spec.model, options.prefixes);
-    if (path) planned.push({ spec, path });
-    else missing.push(spec.id);
-  }
+  const { backend, modelsDir, planned, missing } = await planRun(
+    options,
+    configs,
+    options.prefixes,
+  );
   if (planned.length === 0) {
     throw new UsageError(
       `no model found in ${modelsDir} for ${configs.map((c) => c.model).join(", ")}. ` +
