@@ -29,6 +29,21 @@ Deno.test("modelsDataDir: models trained on different data are refused with the 
   }
 });
 
+/** The cheapest run of the tiny models that still samples, scores and times. */
+const TINY_RUN = {
+  prefixes: ["tiny-"],
+  perClass: 1,
+  latencyImages: 1,
+  timingRounds: 1,
+  timingWarmup: false,
+  nllGrids: 2,
+  referencePerClass: 2,
+  kidSubsets: 2,
+  bootstrap: 2,
+  mosaicPerClass: 1,
+  progress: false,
+};
+
 Deno.test("runExperiments: a 24x24 model scored on 16x16 data names --data", async () => {
   const out = await Deno.makeTempDir();
   try {
@@ -37,14 +52,7 @@ Deno.test("runExperiments: a 24x24 model scored on 16x16 data names --data", asy
         runExperiments({
           outDir: out,
           dataDir: "fixtures/emoji16",
-          prefixes: ["tiny-"],
-          perClass: 1,
-          nllGrids: 2,
-          referencePerClass: 2,
-          kidSubsets: 2,
-          bootstrap: 2,
-          mosaicPerClass: 1,
-          progress: false,
+          ...TINY_RUN,
           configs: EXPERIMENTS.filter((e) => e.id === "par4"),
           log: () => {},
         }),
@@ -72,17 +80,7 @@ Deno.test("runExperiments: a manifest's sampling default edited in place is not 
         outDir: out,
         modelsDir: models,
         dataDir: "fixtures/emoji",
-        prefixes: ["tiny-"],
-        perClass: 1,
-        latencyImages: 1,
-        timingRounds: 1,
-        timingWarmup: false,
-        nllGrids: 2,
-        referencePerClass: 2,
-        kidSubsets: 2,
-        bootstrap: 2,
-        mosaicPerClass: 1,
-        progress: false,
+        ...TINY_RUN,
         configs: EXPERIMENTS.filter((e) => e.id === "par16"),
         log: (l) => lines.push(l),
       });
