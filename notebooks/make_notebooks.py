@@ -402,9 +402,9 @@ from the measured numbers in the table above.
 import { decoderFindings, sjdAcceptanceFigure, sjdIterationsFigure, ziparWavefrontFigure } from "../analysis/experiment_report.ts";
 import { loadEmojiDataset } from "../src/data/mod.ts";
 
-// The decoders' grid is the data's (16x16 for the emoji16 models, 24x24 for the tiny ones).
-const dataDir = summary.data && !summary.data.startsWith("/") ? `../${summary.data}` : summary.data;
-const decoderData = await loadEmojiDataset("val", dataDir);
+// The decoders' grid is the data's (16x16 for the emoji16 models, 24x24 for the tiny ones);
+// summary.data is relative to this working folder, or absolute.
+const decoderData = await loadEmojiDataset("val", summary.data);
 const grid = { height: decoderData.height, width: decoderData.width };
 showMarkdown(["**Where each wins**", "", ...decoderFindings(summary)].join("\\n"));
 """),
