@@ -179,11 +179,28 @@ def export_with_manifest(
     codebook: Optional[str] = None,
     provenance: Optional[Dict] = None,
     external_data: bool = False,
+    graph: str = "traced",
+    compute: str = "float32",
+    quantize: Optional[int] = None,
 ) -> Dict:
-    """Export ``<out_dir>/<name>.onnx`` and write ``<out_dir>/<name>.json``; returns the manifest."""
+    """Export ``<out_dir>/<name>.onnx`` and write ``<out_dir>/<name>.json``; returns the manifest.
+
+    ``graph="traced"`` (torch.onnx.export, any model) or ``"fused"`` (python/fused.py: fewer,
+    fused operators, same contract; ``compute`` float16 and ``quantize`` 8 / 4 bits apply there).
+    """
+    if graph not in ("traced", "fused"):
+        raise ValueError(f'graph must be "traced" or "fused", got {graph!r}')
+    if graph == "traced" and (compute != "float32" or quantize):
+        raise ValueError("compute float16 and quantize need graph='fused'")
     onnx_path = os.path.join(out_dir, f"{name}.onnx")
     t0 = time.time()
-    export_onnx(model, onnx_path, dtype=dtype, external_data=external_data)
+    if graph == "traced":
+        export_onnx(model, onnx_path, dtype=dtype, external_data=external_data)
+    else:
+        from .fused import export_fused
+
+        export_fused(model, onnx_path, compute=compute, weights=dtype, quantize=quantize)
+        gather_external_data(onnx_path, force=external_data)
     prov = dict(provenance or {})
     prov.setdefault("torch", torch.__version__)
     prov.setdefault("modelConfig", model.config.to_dict())
@@ -198,6 +215,9 @@ def export_with_manifest(
         sampling=sampling,
         codebook=codebook,
         provenance=prov,
+        graph=graph,
+        compute=compute,
+        quantize=quantize,
     )
     write_json_atomic(os.path.join(out_dir, f"{name}.json"), manifest)
     return manifest
@@ -215,7 +235,12 @@ def main(argv=None) -> int:
     p.add_argument("--checkpoint", required=True, help="ckpt.pt written by python.train")
     p.add_argument("--out", required=True, help="folder for <name>.onnx and <name>.json")
     p.add_argument("--name", help="model name (default: the schedule name)")
-    p.add_argument("--dtype", default="float32", choices=["float32", "float16"])
+    p.add_argument("--dtype", default="float32", choices=["float32", "float16"], help="weight storage")
+    p.add_argument("--graph", default="fused", choices=["fused", "traced"],
+                   help="fused: onnxruntime's fused operators (faster; no grouped kv heads); traced: torch.onnx.export")
+    p.add_argument("--compute", default="float32", choices=["float32", "float16"],
+                   help="float16: half-precision graph for the GPU backends (fused only)")
+    p.add_argument("--quantize", type=int, choices=[8, 4], help="block-wise int weights for the CPU (fused only)")
     p.add_argument("--cfg-scale", type=float, default=1.5)
     p.add_argument("--codebook", help="tokenizer codebook path, relative to --out")
     args = p.parse_args(argv)
@@ -244,8 +269,8 @@ def main(argv=None) -> int:
     sampling = {"cfgScale": args.cfg_scale, "cfgInterval": None, "temperature": 1.0, "topK": 0, "topP": 1.0}
     man = export_with_manifest(model.eval(), args.out, args.name or ck["schedule"], schedule, dtype=args.dtype,
                                class_names=ck.get("class_names"), sampling=sampling, codebook=args.codebook,
-                               provenance=prov)
-    print(json.dumps({k: man[k] for k in ("name", "onnx", "dtype", "layers", "dim", "heads")}))
+                               provenance=prov, graph=args.graph, compute=args.compute, quantize=args.quantize)
+    print(json.dumps({k: man[k] for k in ("name", "onnx", "dtype", "graph", "compute", "layers", "dim", "heads")}))
     return 0
 
 

@@ -94,8 +94,15 @@ def build_manifest(
     sampling: Optional[Dict] = None,
     codebook: Optional[str] = None,
     provenance: Optional[Dict] = None,
+    graph: str = "traced",
+    compute: str = "float32",
+    quantize: Optional[int] = None,
 ) -> Dict:
-    """The manifest dict for an exported model (paths relative to the manifest's folder)."""
+    """The manifest dict for an exported model (paths relative to the manifest's folder).
+
+    ``graph`` (traced / fused), ``compute`` (the graph's activation and KV-cache dtype) and
+    ``quantization`` are written only when they differ from the traced fp32 default, so the
+    manifests of earlier exports stay byte-identical."""
     if class_names is None:
         class_names = [f"class {i}" for i in range(cfg.num_classes)]
     if len(class_names) != cfg.num_classes:
@@ -112,6 +119,13 @@ def build_manifest(
             f"schedule {schedule['name']} is on a {grid['frames']}x{grid['height']}x{grid['width']} grid (frames x height"
             f" x width) but the {kind} model's RoPE grid is {cfg.frames}x{cfg.height}x{cfg.width}: build the schedule on"
             f" make_grid({cfg.height}, {cfg.width}, {cfg.frames})")
+    extra: Dict[str, Any] = {}
+    if graph != "traced":
+        extra["graph"] = graph
+    if compute != "float32":
+        extra["compute"] = compute
+    if quantize:
+        extra["quantization"] = {"bits": quantize, "blockSize": 32}
     return {
         "format": "parlab-model/1",
         "name": name,
@@ -135,4 +149,5 @@ def build_manifest(
         "sampling": dict(sampling or DEFAULT_SAMPLING),
         "tokenizer": {"kind": "patch-kmeans", "codebook": codebook} if codebook else None,
         "provenance": dict(provenance or {}),
+        **extra,
     }

@@ -139,7 +139,7 @@ export function checkContract(graph: GraphSignature, manifest: ModelManifest): v
   }
   type Want = { type: string; shape: (number | null)[]; say: string };
   const cache: Want = {
-    type: "float32",
+    type: m.compute,
     shape: [null, m.kvHeads, null, m.headDim],
     say: cacheShape(m, "slots"),
   };

@@ -34,7 +34,20 @@ export const ModelManifestSchema = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits"),
   /** Size of the `.onnx` in bytes; checked when present. */
   bytes: z.number().int().positive().optional(),
+  /** How the weights are stored in the file (fp16-stored fp32 graphs cast them up). */
   dtype: z.enum(["float32", "float16"]),
+  /** How the graph was written: torch.onnx.export's trace or python/fused.py's fused operators. */
+  graph: z.enum(["traced", "fused"]).default("traced"),
+  /**
+   * The graph's arithmetic and KV-cache dtype: float16 graphs take and return fp16 past/present
+   * tensors (logits stay float32) and are meant for the GPU backends.
+   */
+  compute: z.enum(["float32", "float16"]).default("float32"),
+  /** Block-wise integer weights (`MatMulNBits`) of a quantized CPU graph; absent: none. */
+  quantization: z.object({
+    bits: z.union([z.literal(4), z.literal(8)]),
+    blockSize: z.number().int().positive(),
+  }).nullable().optional(),
   vocabSize: z.number().int().positive(),
   numClasses: z.number().int().positive(),
   classNames: z.array(z.string()).optional(),
