@@ -182,16 +182,26 @@ def export_with_manifest(
     graph: str = "traced",
     compute: str = "float32",
     quantize: Optional[int] = None,
+    sampling_head: bool = False,
+    attention: Optional[str] = None,
 ) -> Dict:
     """Export ``<out_dir>/<name>.onnx`` and write ``<out_dir>/<name>.json``; returns the manifest.
 
     ``graph="traced"`` (torch.onnx.export, any model) or ``"fused"`` (python/fused.py: fewer,
     fused operators, same contract; ``compute`` float16 and ``quantize`` 8 / 4 bits apply there).
+    ``attention`` (fused only): ``"split"`` (default for float32: the CPU's layout, no grown-cache
+    outputs, manifest ``cache: "new"``) or ``"mha"`` (default for float16: the GPU backends').
+    ``sampling_head`` appends python/sampling_head.py's in-graph draw (inputs ``draw_*``, output
+    ``tokens``) and writes ``samplingHead: true`` into the manifest.
     """
     if graph not in ("traced", "fused"):
         raise ValueError(f'graph must be "traced" or "fused", got {graph!r}')
     if graph == "traced" and (compute != "float32" or quantize):
         raise ValueError("compute float16 and quantize need graph='fused'")
+    if graph == "traced" and attention:
+        raise ValueError("attention applies to graph='fused' only")
+    if graph == "fused" and attention is None:
+        attention = "split" if compute == "float32" else "mha"
     onnx_path = os.path.join(out_dir, f"{name}.onnx")
     t0 = time.time()
     if graph == "traced":
@@ -199,8 +209,15 @@ def export_with_manifest(
     else:
         from .fused import export_fused
 
-        export_fused(model, onnx_path, compute=compute, weights=dtype, quantize=quantize)
+        # accuracy level 4: int8 activations against the int weights (MLAS's integer kernels);
+        # level 0 dequantizes to fp32 and measured slower than the fp32 graph
+        export_fused(model, onnx_path, compute=compute, weights=dtype, quantize=quantize, attention=attention,
+                     accuracy_level=4 if quantize else 0)
         gather_external_data(onnx_path, force=external_data)
+    if sampling_head:
+        from .sampling_head import add_sampling_head_file
+
+        add_sampling_head_file(onnx_path)
     prov = dict(provenance or {})
     prov.setdefault("torch", torch.__version__)
     prov.setdefault("modelConfig", model.config.to_dict())
@@ -218,6 +235,8 @@ def export_with_manifest(
         graph=graph,
         compute=compute,
         quantize=quantize,
+        sampling_head=sampling_head,
+        cache="new" if attention == "split" else "present",
     )
     write_json_atomic(os.path.join(out_dir, f"{name}.json"), manifest)
     return manifest
@@ -241,8 +260,15 @@ def main(argv=None) -> int:
     p.add_argument("--compute", default="float32", choices=["float32", "float16"],
                    help="float16: half-precision graph for the GPU backends (fused only)")
     p.add_argument("--quantize", type=int, choices=[8, 4], help="block-wise int weights for the CPU (fused only)")
+    p.add_argument("--attention", choices=["split", "mha"],
+                   help="fused only: split (CPU; default for float32) or mha (GPU backends; default for float16)")
+    p.add_argument("--sampling-head", action="store_true",
+                   help="draw tokens inside the graph too (python/sampling_head.py; manifest samplingHead)")
     p.add_argument("--cfg-scale", type=float, default=1.5)
     p.add_argument("--codebook", help="tokenizer codebook path, relative to --out")
+    p.add_argument("--like", metavar="MANIFEST",
+                   help="re-export an exported model (e.g. as --graph fused): keep this manifest's name, weight "
+                        "dtype, schedule, classes, sampling, tokenizer and provenance; the checkpoint must match it")
     args = p.parse_args(argv)
     if not args.cfg_scale >= 1:
         print(f"export: --cfg-scale {args.cfg_scale} is below 1: guidance needs a scale >= 1 (1 = none)", file=sys.stderr)
@@ -267,10 +293,32 @@ def main(argv=None) -> int:
     prov = {"checkpoint": os.path.basename(args.checkpoint), "steps": ck.get("step"),
             "finalValNll": log["val"][-1]["nll"] if log.get("val") else None, "data": log.get("data")}
     sampling = {"cfgScale": args.cfg_scale, "cfgInterval": None, "temperature": 1.0, "topK": 0, "topP": 1.0}
-    man = export_with_manifest(model.eval(), args.out, args.name or ck["schedule"], schedule, dtype=args.dtype,
-                               class_names=ck.get("class_names"), sampling=sampling, codebook=args.codebook,
-                               provenance=prov, graph=args.graph, compute=args.compute, quantize=args.quantize)
-    print(json.dumps({k: man[k] for k in ("name", "onnx", "dtype", "graph", "compute", "layers", "dim", "heads")}))
+    name, dtype, class_names, codebook = args.name or ck["schedule"], args.dtype, ck.get("class_names"), args.codebook
+    if args.like:
+        try:
+            like = json.load(open(args.like))
+        except (OSError, ValueError) as e:
+            print(f"export: --like {args.like}: cannot read it as JSON ({e})", file=sys.stderr)
+            return 1
+        geometry = {"vocabSize": cfg.vocab_size, "numClasses": cfg.num_classes, "layers": cfg.n_layer,
+                    "dim": cfg.dim, "heads": cfg.n_head, "kvHeads": cfg.kv_heads, "transitionTokens": cfg.transition_tokens}
+        wrong = [f"{k} {like.get(k)} (checkpoint {v})" for k, v in geometry.items() if like.get(k) != v]
+        if wrong:
+            print(f"export: --like {args.like} does not describe this checkpoint: {', '.join(wrong)}. Fix: pass the "
+                  "manifest exported from this checkpoint", file=sys.stderr)
+            return 1
+        name, dtype, class_names = args.name or like["name"], like["dtype"], like.get("classNames")
+        schedule, sampling = like.get("schedule") or schedule, like.get("sampling") or sampling
+        codebook = (like.get("tokenizer") or {}).get("codebook") or codebook
+        prov = dict(like.get("provenance") or {})
+        prov["reexportedFrom"] = {"sha256": like.get("sha256"), "graph": like.get("graph", "traced")}
+        if dtype == "float16":
+            round_to_fp16(model)
+    man = export_with_manifest(model.eval(), args.out, name, schedule, dtype=dtype, class_names=class_names,
+                               sampling=sampling, codebook=codebook, provenance=prov, graph=args.graph,
+                               compute=args.compute, quantize=args.quantize, sampling_head=args.sampling_head,
+                               attention=args.attention)
+    print(json.dumps({k: man.get(k) for k in ("name", "onnx", "dtype", "graph", "compute", "layers", "dim", "heads")}))
     return 0
 
 

@@ -15,12 +15,28 @@ module builds the graph directly from a GPT's weights with onnxruntime's fused o
   keys/values in and the grown cache out, the contract's boolean mask as an additive bias;
 - SwiGLU: one ``MatMul`` for w1 and w3 side by side, then ``Split``, ``Sigmoid`` and two ``Mul``.
 
-About 14 nodes a layer. Options: ``compute="float16"`` (weights, activations and the KV cache in
-fp16, logits cast to fp32: the GPU backends' half-precision graphs; onnxruntime's CPU provider
-lacks fp16 kernels for these operators) and ``quantize`` 8 or 4 (``com.microsoft.MatMulNBits``
-with block-wise symmetric weights for every linear layer except the output head: the CPU's
-optional quantized graphs). Grouped key/value heads are not supported (PAR and LlamaGen's c2i
-models have none); those models keep the traced export.
+About 14 nodes a layer. Every graph also returns ``new.<i>.key|value`` [B, H, T, D], this step's
+keys and values alone. Why: onnxruntime-node copies every fetched output into a fresh JavaScript
+buffer, so fetching the whole grown cache (``present.*``) costs two passes over it per step,
+measured as 60% of a step at 570 cached slots for a 256-wide model. A backend that keeps the
+cache in its own buffers fetches only ``new.*`` and feeds a past padded to a capacity, the
+padding masked off (src/model/kv_arena.ts).
+
+Two attention layouts:
+- ``attention="split"`` (the CPU's): scores against the past and against the new slots apart,
+  one softmax over both, no copy of the cache at all; the graph has no ``present.*`` outputs
+  (manifest ``cache: "new"``), so only backends that keep the cache themselves (onnxruntime-node)
+  run it. At 16 rows and 576 cached slots a step took 5.5 ms against MultiHeadAttention's 9.1.
+- ``attention="mha"``: ``com.microsoft.MultiHeadAttention`` with the past in and the grown cache
+  out (``present.*``, the step contract's), for backends that keep the cache on a device
+  (WebGPU, CUDA).
+
+Options: ``compute="float16"`` (weights, activations and the KV cache in fp16, logits cast to
+fp32: the GPU backends' half-precision graphs; onnxruntime's CPU provider runs them only through
+casts around the operators it has no fp16 kernels for, measured 6x slower than fp32 at batch 8) and ``quantize`` 8 or 4 (``com.microsoft.MatMulNBits`` with block-wise
+symmetric weights for every linear layer except the output head: the CPU's optional quantized
+graphs). Grouped key/value heads are not supported (PAR and LlamaGen's c2i models have none);
+those models keep the traced export.
 """
 from __future__ import annotations
 
@@ -94,8 +110,32 @@ def quantize_blockwise(w: np.ndarray, bits: int, block: int):
     return q, scale.astype(np.float32).reshape(-1), deq
 
 
+def split_attention(b: _Builder, q: str, key: str, value: str, i: int, bias: str, splits: str, bhsd: str,
+                    dim: int, hd: int) -> str:
+    """Attention over the past and this step's slots without concatenating the cache.
+
+    ``MultiHeadAttention`` copies past + new into a fresh present buffer every step (a pass over
+    the whole cache, and an allocation); here the scores of the past (``past.<i>.key`` as fed)
+    and of the new slots are computed apart and only they are concatenated ([B, H, T, P + T],
+    head-width times smaller than the keys), one softmax, and the two value products added. The
+    grown cache is not an output: onnxruntime runs every node whether its output is fetched or
+    not, and a Concat of the cache would cost the pass this saves (measured).
+    """
+    scale = 1.0 / float(np.sqrt(hd))
+    qh = b.node("Transpose", [b.node("Reshape", [q, bhsd])[0]], perm=[0, 2, 1, 3])[0]
+    past_k, past_v = f"past.{i}.key", f"past.{i}.value"
+    s_past = b.node("FusedMatMul", [qh, past_k], domain=MS, transB=1, alpha=scale)[0]
+    s_new = b.node("FusedMatMul", [qh, key], domain=MS, transB=1, alpha=scale)[0]
+    scores = b.node("Add", [b.node("Concat", [s_past, s_new], axis=-1)[0], bias])[0]
+    probs = b.node("Softmax", [scores], axis=-1)[0]
+    p_past, p_new = b.node("Split", [probs, splits], n_out=2, axis=-1)
+    out = b.node("Add", [b.node("MatMul", [p_past, past_v])[0], b.node("MatMul", [p_new, value])[0]])[0]
+    merged = b.node("Transpose", [out], perm=[0, 2, 1, 3])[0]
+    return b.node("Reshape", [merged, b.init(f"shape.merge.{i}", np.array([0, 0, dim], np.int64))])[0]
+
+
 def build_fused(model: GPT, compute: str = "float32", weights: str = "float32", quantize: Optional[int] = None,
-                block: int = 32, accuracy_level: int = 0) -> onnx.ModelProto:
+                block: int = 32, accuracy_level: int = 0, attention: str = "mha") -> onnx.ModelProto:
     """The fused step graph of ``model`` (see the module doc). Inputs and outputs are the step
     contract's; with ``compute="float16"`` the past/present caches are fp16 (logits stay fp32).
     ``weights="float16"`` stores fp32-compute weights as fp16 (rounded; cast up in the graph)."""
@@ -106,6 +146,8 @@ def build_fused(model: GPT, compute: str = "float32", weights: str = "float32", 
         raise ValueError(f'compute must be "float32" or "float16", got {compute!r}')
     if quantize not in (None, 4, 8):
         raise ValueError(f"quantize must be 4 or 8 bits, got {quantize!r}")
+    if attention not in ("mha", "split"):
+        raise ValueError(f'attention must be "mha" or "split", got {attention!r}')
     if weights not in DTYPES:
         raise ValueError(f'weights must be "float32" or "float16", got {weights!r}')
     if compute == "float16":
@@ -149,6 +191,10 @@ def build_fused(model: GPT, compute: str = "float32", weights: str = "float32", 
                             b.init("masked", np.array(neg, np_dtype))])[0]
 
     inputs, outputs = io_names(cfg.n_layer)
+    bhsd = b.init("shape.heads", np.array([0, 0, n_head, hd], np.int64))
+    # [P, T]: how the score columns split into past and new slots (split attention)
+    splits = b.node("Concat", [b.node("Shape", ["past.0.key"], start=2, end=3)[0],
+                               b.node("Shape", ["input_ids"], start=1, end=2)[0]], axis=0)[0]
     ffn = None  # the previous layer's feed-forward output, fused into the next norm's skip add
     for i in range(cfg.n_layer):
         p = f"layers.{i}."
@@ -163,9 +209,18 @@ def build_fused(model: GPT, compute: str = "float32", weights: str = "float32", 
                          axis=-1)
         q = b.node("RotaryEmbedding", [q, pos, cos, sin], domain=MS, interleaved=1, num_heads=n_head)[0]
         k = b.node("RotaryEmbedding", [k, pos, cos, sin], domain=MS, interleaved=1, num_heads=n_head)[0]
-        attn = b.node("MultiHeadAttention", [q, k, v, "", "", bias, f"past.{i}.key", f"past.{i}.value"],
-                      outputs=[b.value(), f"present.{i}.key", f"present.{i}.value"], domain=MS,
-                      num_heads=n_head, scale=1.0 / float(np.sqrt(hd)))[0]
+        # This step's keys and values alone, [B, H, T, D]: a backend that keeps the cache itself
+        # fetches these instead of the whole grown cache (see the module doc).
+        fresh = {}
+        for part, x in (("key", k), ("value", v)):
+            heads = b.node("Reshape", [x, bhsd])[0]
+            fresh[part] = b.node("Transpose", [heads], outputs=[f"new.{i}.{part}"], perm=[0, 2, 1, 3])[0]
+        if attention == "mha":
+            attn = b.node("MultiHeadAttention", [q, k, v, "", "", bias, f"past.{i}.key", f"past.{i}.value"],
+                          outputs=[b.value(), f"present.{i}.key", f"present.{i}.value"], domain=MS,
+                          num_heads=n_head, scale=1.0 / float(np.sqrt(hd)))[0]
+        else:
+            attn = split_attention(b, q, fresh["key"], fresh["value"], i, bias, splits, bhsd, dim, hd)
         o = linear(attn, p + "attention.wo.weight", sd[p + "attention.wo.weight"])
         w_ffn = b.weight(p + "ffn_norm.weight", sd[p + "ffn_norm.weight"])
         x, _, _, h = b.node("SkipSimplifiedLayerNormalization", [h, o, w_ffn], n_out=4, domain=MS, epsilon=eps)
@@ -191,8 +246,11 @@ def build_fused(model: GPT, compute: str = "float32", weights: str = "float32", 
         helper.make_tensor_value_info("attention_mask", TensorProto.BOOL, ["batch", 1, "step", "total"]),
     ] + [helper.make_tensor_value_info(n, onnx_dtype, kv) for n in inputs[3:]]
     graph_outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "step", cfg.vocab_size])]
-    graph_outputs += [helper.make_tensor_value_info(n, onnx_dtype, ["batch", n_head, "total", hd])
-                      for n in outputs[1:]]
+    if attention == "mha":
+        graph_outputs += [helper.make_tensor_value_info(n, onnx_dtype, ["batch", n_head, "total", hd])
+                          for n in outputs[1:]]
+    graph_outputs += [helper.make_tensor_value_info(f"new.{i}.{part}", onnx_dtype, ["batch", n_head, "step", hd])
+                      for i in range(cfg.n_layer) for part in ("key", "value")]
     graph = helper.make_graph(b.nodes, "parlab-fused-step", graph_inputs, graph_outputs, b.inits)
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(MS, 1)],
                               producer_name="parlab python/fused.py")
@@ -201,10 +259,11 @@ def build_fused(model: GPT, compute: str = "float32", weights: str = "float32", 
 
 
 def export_fused(model: GPT, path: str, compute: str = "float32", weights: str = "float32",
-                 quantize: Optional[int] = None, block: int = 32, accuracy_level: int = 0) -> str:
+                 quantize: Optional[int] = None, block: int = 32, accuracy_level: int = 0,
+                 attention: str = "mha") -> str:
     """Write the fused step graph of ``model`` to ``path`` (atomically); returns the path."""
     proto = build_fused(model, compute=compute, weights=weights, quantize=quantize, block=block,
-                        accuracy_level=accuracy_level)
+                        accuracy_level=accuracy_level, attention=attention)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".tmp"
     onnx.save(proto, tmp)

@@ -97,12 +97,15 @@ def build_manifest(
     graph: str = "traced",
     compute: str = "float32",
     quantize: Optional[int] = None,
+    sampling_head: bool = False,
+    cache: str = "present",
 ) -> Dict:
     """The manifest dict for an exported model (paths relative to the manifest's folder).
 
     ``graph`` (traced / fused), ``compute`` (the graph's activation and KV-cache dtype) and
-    ``quantization`` are written only when they differ from the traced fp32 default, so the
-    manifests of earlier exports stay byte-identical."""
+    ``quantization`` are written only when they differ from the traced fp32 default, and
+    ``samplingHead`` (python/sampling_head.py) only when true, so the manifests of earlier
+    exports stay byte-identical."""
     if class_names is None:
         class_names = [f"class {i}" for i in range(cfg.num_classes)]
     if len(class_names) != cfg.num_classes:
@@ -125,7 +128,11 @@ def build_manifest(
     if compute != "float32":
         extra["compute"] = compute
     if quantize:
-        extra["quantization"] = {"bits": quantize, "blockSize": 32}
+        extra["quantization"] = {"bits": quantize, "blockSize": 32, "accuracyLevel": 4}
+    if sampling_head:
+        extra["samplingHead"] = True
+    if cache != "present":
+        extra["cache"] = cache  # "new": the graph returns this step's keys/values, not the grown cache
     return {
         "format": "parlab-model/1",
         "name": name,

@@ -26,6 +26,14 @@ from .schedule import make_grid, schedule_by_name
 #: Variant name -> export_with_manifest keyword arguments.
 VARIANTS = {
     "micro-par4-fused": {"graph": "fused"},
+    # fp16 arithmetic and KV cache: the GPU backends' half-precision graph (mha attention, the
+    # default for float16); the CPU runs it too, casting around its fp16-less kernels
+    # (tests/fp16_compute_test.ts)
+    "micro-par4-f16": {"graph": "fused", "compute": "float16"},
+    # the fused graph plus python/sampling_head.py's in-graph draw (tests/sampling_head_test.ts);
+    # mha attention returns both the grown cache (WebGPU) and new.* (the CPU's arena cache), so
+    # one fixture covers both backends
+    "micro-par4-head": {"graph": "fused", "attention": "mha", "sampling_head": True},
 }
 
 

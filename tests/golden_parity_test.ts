@@ -3,6 +3,9 @@
  * PyTorch logits of its golden decode (fixtures/golden/<model>/, written by python/golden.py)
  * through every kind of step: prefill, single-token steps, the first parallel step with
  * transition slots and later group steps, with CFG rows, replaying the KV cache from empty.
+ * The tolerance is the golden's own (index.json): 1e-4, or python/golden.py's FP16_TOLERANCE
+ * (5e-2) for an fp16-compute graph such as micro-par4-f16, whose float16 KV cache the CPU backend
+ * runs too (measured: 5e-3 here; its WebGPU replay is in tests/fp16_compute_test.ts).
  */
 import { assert } from "./assert.ts";
 import { replayGolden } from "./golden_replay.ts";

@@ -22,6 +22,37 @@ export interface StepInputs {
    * Past slots come first, then this step's slots.
    */
   attentionMask: Uint8Array;
+  /**
+   * Draw the tokens inside the graph too (only for models whose manifest has `samplingHead`;
+   * see {@link StepDraw}). Absent: the step returns logits only.
+   */
+  draw?: StepDraw;
+}
+
+/**
+ * The in-graph draw of one step (python/sampling_head.py), the rule of `TokenDrawer.draw` in
+ * float32: the conditional rows are the first `uniforms.length / length` rows, the
+ * unconditional ones (when `guided`) the last as many.
+ */
+export interface StepDraw {
+  /** [images, T] the uniform of each slot in [0, 1); 0 for slots that draw nothing. */
+  uniforms: Float32Array;
+  /** Guidance scale s of `u + s (c - u)`. */
+  cfgScale: number;
+  /** Guide this step (needs the unconditional rows); false draws from the conditional logits. */
+  guided: boolean;
+  /** Softmax temperature (> 0). */
+  temperature: number;
+  /** Keep the k most likely ids; 0 (or >= V) keeps all. */
+  topK: number;
+  /** Keep the smallest ranked set whose mass reaches topP; 1 keeps all. */
+  topP: number;
+  /**
+   * Return the logits as well (default false). Without it the backends fetch them only at a
+   * cache's first step (they scan it for non-finite values once): onnxruntime-node then copies
+   * nothing out, and on WebGPU they stay on the GPU, so only the token ids are downloaded.
+   */
+  keepLogits?: boolean;
 }
 
 /** The key/value cache of one batch: owned by the sampler, appended by every step. */
@@ -34,8 +65,16 @@ export interface KVCache {
 
 /** What one step returns. */
 export interface StepOutput {
-  /** [batch, T, V] float32 logits. */
+  /**
+   * [batch, T, V] float32 logits; empty (length 0) when the step drew its tokens in the graph
+   * ({@link StepInputs.draw}) without `keepLogits`, except at a cache's first step.
+   */
   logits: Float32Array;
+  /**
+   * [images, T] the ids drawn in the graph, when the step had a {@link StepInputs.draw}; -1 marks
+   * a slot whose logits were not finite (NaN, +Infinity or all -Infinity).
+   */
+  tokens?: Int32Array;
   /** Seconds spent inside the runtime for this step (without input building). */
   modelSeconds: number;
 }

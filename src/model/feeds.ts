@@ -6,6 +6,7 @@
 import type { StepInputs } from "./ar_model.ts";
 import type { ModelManifest } from "./manifest.ts";
 import { ManifestError } from "../util/errors.ts";
+import { HEAD_INPUTS, HEAD_OUTPUT, HEAD_VALUES } from "./sampling_head.ts";
 
 /** The Tensor constructor shape both onnxruntime packages share. */
 export type TensorConstructor<T> = new (
@@ -99,19 +100,32 @@ function cacheShape(m: ModelManifest, slots: string): string {
  * contract feeds (`input_ids`, `position_ids`, `attention_mask`, `past.<i>.key|value` for the
  * manifest's layers) and nothing else; every output it reads (`logits`, `present.<i>.key|value`);
  * and, where the runtime reports them, their element types (int64 ids and positions, a bool
- * mask, float32 caches and logits), ranks and fixed axes (the vocabulary, kv heads, head width).
+ * mask, caches in the manifest's `compute` dtype, float32 logits), ranks and fixed axes (the
+ * vocabulary, kv heads, head width).
+ * A manifest with `samplingHead` adds the head's inputs and `tokens` output (src/model/
+ * sampling_head.ts), which the graph must then have, and must not have otherwise.
  * Throws a {@link ManifestError} naming the graph, the manifest and what differs.
  */
 export function checkContract(graph: GraphSignature, manifest: ModelManifest): void {
   const m = manifest;
   const where = graphOf(m);
   const { keyNames, valueNames } = pastInputNames(m.layers);
+  // `cache: "new"` graphs return this step's keys/values (`new.*`) instead of the grown cache.
   const presentNames = Array.from(
     { length: m.layers },
-    (_, i) => [`present.${i}.key`, `present.${i}.value`],
+    (_, i) => [`${m.cache}.${i}.key`, `${m.cache}.${i}.value`],
   ).flat();
-  const wantIn = ["input_ids", "position_ids", "attention_mask", ...keyNames, ...valueNames];
-  const wantOut = ["logits", ...presentNames];
+  checkHeadNames(graph, m, where);
+  const head = m.samplingHead;
+  const wantIn = [
+    "input_ids",
+    "position_ids",
+    "attention_mask",
+    ...keyNames,
+    ...valueNames,
+    ...(head ? HEAD_INPUTS : []),
+  ];
+  const wantOut = ["logits", ...presentNames, ...(head ? [HEAD_OUTPUT] : [])];
   const missingIn = wantIn.filter((n) => !graph.inputNames.includes(n));
   const missingOut = wantOut.filter((n) => !graph.outputNames.includes(n));
   const extraIn = graph.inputNames.filter((n) => !wantIn.includes(n));
@@ -154,6 +168,7 @@ export function checkContract(graph: GraphSignature, manifest: ModelManifest): v
     },
   };
   for (const n of [...keyNames, ...valueNames, ...presentNames]) wants[n] = cache;
+  if (head) Object.assign(wants, HEAD_VALUES);
   const check = (info: ValueInfo, kind: "input" | "output") => {
     const want = wants[info.name];
     if (!want) return;
@@ -188,6 +203,34 @@ export function checkContract(graph: GraphSignature, manifest: ModelManifest): v
   for (const info of graph.outputMetadata ?? []) check(info, "output");
 }
 
+/**
+ * The sampling head's names against the manifest's `samplingHead`, before the generic checks so
+ * the message says which side lacks the head.
+ */
+function checkHeadNames(graph: GraphSignature, m: ModelManifest, where: string): void {
+  const present = [...HEAD_INPUTS, HEAD_OUTPUT].filter((n) =>
+    graph.inputNames.includes(n) || graph.outputNames.includes(n)
+  );
+  if (m.samplingHead && present.length < HEAD_INPUTS.length + 1) {
+    const missing = [...HEAD_INPUTS, HEAD_OUTPUT].filter((n) => !present.includes(n));
+    throw new ManifestError(
+      `${where}: the manifest says samplingHead: true, but the graph lacks the sampling head's ${
+        missing.join(", ")
+      }. Fix: re-export the model with python -m python.export --sampling-head, or drop ` +
+        "samplingHead from the manifest",
+    );
+  }
+  if (!m.samplingHead && present.length > 0) {
+    throw new ManifestError(
+      `${where}: the graph has a sampling head (${
+        present.join(", ")
+      }), which the manifest does not declare. Fix: add "samplingHead": true to the manifest ` +
+        "(python -m python.export --sampling-head writes it), or export the model without " +
+        "--sampling-head",
+    );
+  }
+}
+
 /** A step output as both runtimes return it. */
 export interface OutputTensor {
   readonly type: string;
@@ -198,18 +241,30 @@ export interface OutputTensor {
  * The step contract on the way out of one step: `logits` is float32 `[batch, slots, vocabSize]`
  * and every `present.<i>.key|value` is `[batch, kvHeads, past + slots, headDim]`; a graph whose
  * logits are narrower or wider than the manifest's vocabulary is a {@link ManifestError} naming
- * the graph and the manifest. Cheap (dims only); every step runs it.
+ * the graph and the manifest. Cheap (dims only); every step runs it. `logitsFetched` false: the
+ * step drew in the graph and did not fetch its logits, which are then not checked.
  */
 export function checkStepOutputs(
   out: Readonly<Record<string, OutputTensor | undefined>>,
   manifest: ModelManifest,
   inputs: Pick<StepInputs, "batch" | "length">,
   pastLength: number,
+  cacheOutputs: "present" | "new" = "present",
+  logitsFetched = true,
 ): void {
-  const m = manifest;
-  const where = graphOf(m);
   const { batch, length } = inputs;
-  const logits = out.logits;
+  if (logitsFetched) checkLogitsOutput(out.logits, manifest, batch, length);
+  checkCacheOutputs(out, manifest, pastLength + length, batch, cacheOutputs);
+}
+
+/** The `logits` output of one step: float32 `[batch, length, vocabSize]`. */
+function checkLogitsOutput(
+  logits: OutputTensor | undefined,
+  m: ModelManifest,
+  batch: number,
+  length: number,
+): void {
+  const where = graphOf(m);
   if (!logits) {
     throw new ManifestError(`${where}: the step returned no "logits" output. ${CONTRACT_FIX}`);
   }
@@ -230,11 +285,21 @@ export function checkStepOutputs(
         CONTRACT_FIX,
     );
   }
-  const total = pastLength + length;
+}
+
+/** Every `<cacheOutputs>.<i>.key|value` output of one step: `[batch, kvHeads, total, headDim]`. */
+function checkCacheOutputs(
+  out: Readonly<Record<string, OutputTensor | undefined>>,
+  m: ModelManifest,
+  total: number,
+  batch: number,
+  cacheOutputs: "present" | "new",
+): void {
+  const where = graphOf(m);
   const want = [batch, m.kvHeads, total, m.headDim];
   for (let i = 0; i < m.layers; i++) {
     for (const part of ["key", "value"]) {
-      const name = `present.${i}.${part}`;
+      const name = `${cacheOutputs}.${i}.${part}`;
       const t = out[name];
       if (!t) {
         throw new ManifestError(`${where}: the step returned no "${name}" output. ${CONTRACT_FIX}`);
@@ -291,17 +356,53 @@ export function checkFiniteLogits(
 }
 
 /**
- * The first `keep` of `past` slots of a `[rows, past, headDim]` float32 cache tensor (rows =
- * batch x kv heads), as a new `[rows, keep, headDim]` array: the CPU half of `truncate()`.
+ * A cache tensor's element array: a `Float32Array` for float32 caches; the raw half-precision
+ * bits, a `Uint16Array`, for float16 caches (`compute: "float16"`), which both onnxruntime
+ * packages accept for "float16" (see {@link cacheArray}).
  */
-export function keepSlots(
-  data: Float32Array,
+export type CacheArray = Float32Array | Uint16Array;
+
+/**
+ * A CPU cache tensor's data as a {@link CacheArray}: float16 data becomes a `Uint16Array` view
+ * of the same bytes. onnxruntime returns float16 outputs as `Float16Array` where the engine has
+ * one (Deno does), which its type declarations do not name; the bits copy exactly either way.
+ */
+export function cacheArray(tensor: { type: string; data: unknown }): CacheArray {
+  if (tensor.type === "float32") return tensor.data as Float32Array;
+  if (tensor.type !== "float16") {
+    throw new TypeError(`a KV cache tensor is ${tensor.type}; expected float32 or float16`);
+  }
+  const d = tensor.data as ArrayBufferView & { length: number };
+  return new Uint16Array(d.buffer, d.byteOffset, d.length);
+}
+
+/**
+ * The element type and an empty `[batch, kvHeads, 0, headDim]` array of a model's KV cache
+ * tensors: the manifest's `compute` dtype (the graph declares its past/present caches in it and
+ * `checkContract` holds it to that).
+ */
+export function emptyCacheData(
+  manifest: Pick<ModelManifest, "compute">,
+): { type: "float32" | "float16"; data: CacheArray } {
+  return manifest.compute === "float16"
+    ? { type: "float16", data: new Uint16Array(0) }
+    : { type: "float32", data: new Float32Array(0) };
+}
+
+/**
+ * The first `keep` of `past` slots of a `[rows, past, headDim]` cache tensor (rows = batch x kv
+ * heads), as a new `[rows, keep, headDim]` array of the same kind (float32, or float16 bits):
+ * the CPU half of `truncate()`.
+ */
+export function keepSlots<A extends CacheArray>(
+  data: A,
   rows: number,
   past: number,
   keep: number,
   headDim: number,
-): Float32Array {
-  const out = new Float32Array(rows * keep * headDim);
+): A {
+  // the same constructor keeps the element type: float16 bits are copied, never rounded
+  const out = new (data.constructor as new (length: number) => A)(rows * keep * headDim);
   for (let r = 0; r < rows; r++) {
     out.set(data.subarray(r * past * headDim, (r * past + keep) * headDim), r * keep * headDim);
   }

@@ -22,9 +22,11 @@ import { loadWebGpuModel } from "./onnx_webgpu.ts";
 export interface LoadModelOptions extends LoadLimits {
   /**
    * Where to run (default `cpu`). `auto`: WebGPU when `navigator.gpu` offers a hardware
-   * adapter that can run the model (fp16-stored models need `shader-f16`), else the CPU (a
-   * software adapter such as llvmpipe is slower than the CPU backend, so `auto` does not take
-   * it; ask for `webgpu` to use it anyway).
+   * adapter that can run the model (fp16-stored and fp16-compute models need `shader-f16`),
+   * else the CPU (a software adapter such as llvmpipe is slower than the CPU backend, so `auto`
+   * does not take it; ask for `webgpu` to use it anyway). The CPU runs fp16-compute graphs too:
+   * onnxruntime casts around the operators it has no fp16 kernels for, so they compute mostly
+   * in fp32 there, and slowly (measured: 5.8x the fp32 graph's step time at batch 8).
    */
   backend?: BackendName;
   /** CPU/CUDA intra-op threads (onnxruntime-node only). */

@@ -39,6 +39,13 @@ export const ModelManifestSchema = z.object({
   /** How the graph was written: torch.onnx.export's trace or python/fused.py's fused operators. */
   graph: z.enum(["traced", "fused"]).default("traced"),
   /**
+   * What a step returns of the cache: `present` (the step contract's grown cache,
+   * `present.<i>.key|value`) or `new` (only this step's keys and values, `new.<i>.key|value`
+   * [batch, kvHeads, T, headDim]: python/fused.py's split-attention CPU graphs; the backend keeps
+   * the cache, src/model/kv_arena.ts).
+   */
+  cache: z.enum(["present", "new"]).default("present"),
+  /**
    * The graph's arithmetic and KV-cache dtype: float16 graphs take and return fp16 past/present
    * tensors (logits stay float32) and are meant for the GPU backends.
    */
@@ -47,7 +54,15 @@ export const ModelManifestSchema = z.object({
   quantization: z.object({
     bits: z.union([z.literal(4), z.literal(8)]),
     blockSize: z.number().int().positive(),
+    /** onnxruntime's MatMulNBits accuracy level (4: int8 activations). */
+    accuracyLevel: z.number().int().min(0).max(4).optional(),
   }).nullable().optional(),
+  /**
+   * The graph also draws the tokens (python/sampling_head.py): inputs `draw_uniforms` float32
+   * [images, T], `draw_settings` float32 [4] (guidance scale, guidance on, temperature, topP) and
+   * `draw_top_k` int64 [1]; output `tokens` int64 [images, T]. False (absent): logits only.
+   */
+  samplingHead: z.boolean().default(false),
   vocabSize: z.number().int().positive(),
   numClasses: z.number().int().positive(),
   classNames: z.array(z.string()).optional(),

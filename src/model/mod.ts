@@ -4,7 +4,7 @@
  * backend table (`parlab/runtime`), and the tokenizer a manifest names.
  * @module
  */
-export type { ARModel, KVCache, StepInputs, StepOutput } from "./ar_model.ts";
+export type { ARModel, KVCache, StepDraw, StepInputs, StepOutput } from "./ar_model.ts";
 export {
   classTokenId,
   isVideoModel,

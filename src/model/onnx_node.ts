@@ -9,9 +9,12 @@ import { createNodeSession } from "../runtime/ort_node.ts";
 import { type LoadLimits, readManifestJson, readReferencedFile } from "../runtime/files.ts";
 import type { ARModel, KVCache, StepInputs, StepOutput } from "./ar_model.ts";
 import {
+  type CacheArray,
+  cacheArray,
   checkContract,
   checkFiniteLogits,
   checkStepOutputs,
+  emptyCacheData,
   keepSlots,
   pastInputNames,
   type PastNames,
@@ -20,6 +23,8 @@ import {
 } from "./feeds.ts";
 import { type ModelManifest, parseModelManifest } from "./manifest.ts";
 import { referenceLimits } from "./fixtures.ts";
+import { ArenaCache, newSlotOutputNames } from "./kv_arena.ts";
+import { drawResult, headFeeds, type HeadTensorConstructor, stepFetches } from "./sampling_head.ts";
 
 /**
  * Options of {@link loadOnnxModel}; the {@link LoadLimits} (timeout, sizes, `allowOutside`)
@@ -34,12 +39,48 @@ export interface OnnxLoadOptions extends LoadLimits {
   graphOptimization?: "disabled" | "basic" | "extended" | "all";
   /** Skip the sha256 check of the ONNX file against the manifest (default false). */
   skipHashCheck?: boolean;
+  /** Profile every operator to `<prefix>_<date>.json`, written at `dispose()` (benchmarks). */
+  profilePrefix?: string;
 }
 
 type OrtTensor = OrtNodeTypes.Tensor;
 
 /** The loaded onnxruntime-node module; set by {@link loadOnnxModel} before any model exists. */
 let ort: OrtNode;
+
+/**
+ * A KV-cache input tensor for onnxruntime-node: float32 data as it is; float16 data (the raw
+ * bits, a {@link CacheArray} `Uint16Array`) so that the native binding receives a `Uint16Array`.
+ * Why: onnxruntime-common turns a float16 tensor's `Uint16Array` into a `Float16Array` view
+ * wherever the engine has that class (Deno does), and Deno's Node-API reports a `Float16Array`
+ * to the binding as holding no bytes, so every non-empty float16 input fails in the runtime with
+ * "not enough space: expected N, got 0" (measured: onnxruntime-node 1.30, Deno 2.9.6). The
+ * binding reads the tensor's `data`, which returns the private `cpuData` field; setting it back
+ * to the `Uint16Array` (same bytes, no copy) is what the binding accepts for float16.
+ */
+function cacheTensor(
+  type: "float32" | "float16",
+  data: CacheArray,
+  dims: readonly number[],
+): OrtTensor {
+  const t = new ort.Tensor(type, data, dims);
+  if (type === "float16" && !(t.data instanceof Uint16Array)) {
+    (t as unknown as { cpuData: unknown }).cpuData = data;
+    if (t.data !== data) {
+      throw new Error(
+        "onnxruntime-node: a float16 KV-cache tensor cannot be handed over as a Uint16Array " +
+          "(the runtime's Tensor changed). Fix: run the fp16-compute model on --backend webgpu, " +
+          "or export it with --compute float32",
+      );
+    }
+  }
+  return t;
+}
+
+/** A float16 step output fed back as the next step's input: see {@link cacheTensor}. */
+function refeed(t: OrtTensor): OrtTensor {
+  return t.type === "float16" ? cacheTensor("float16", cacheArray(t), t.dims) : t;
+}
 
 /** The onnxruntime-node cache: one tensor per layer for keys and one for values. */
 class OrtCache implements KVCache {
@@ -50,10 +91,11 @@ class OrtCache implements KVCache {
   keys: OrtTensor[];
   values: OrtTensor[];
 
-  constructor(batch: number, layers: number, kvHeads: number, headDim: number) {
+  constructor(batch: number, manifest: ModelManifest) {
     this.batch = batch;
-    const empty = () =>
-      new ort.Tensor("float32", new Float32Array(0), [batch, kvHeads, 0, headDim]);
+    const { layers, kvHeads, headDim } = manifest;
+    const { type, data } = emptyCacheData(manifest);
+    const empty = () => cacheTensor(type, data, [batch, kvHeads, 0, headDim]);
     this.keys = Array.from({ length: layers }, empty);
     this.values = Array.from({ length: layers }, empty);
   }
@@ -116,6 +158,7 @@ export async function loadOnnxModel(
     provider,
     threads: options.threads,
     graphOptimization: options.graphOptimization,
+    profilePrefix: options.profilePrefix,
   });
   ort = created.ort;
   const session = created.session;
@@ -136,6 +179,17 @@ class OnnxNodeModel implements ARModel {
   readonly loadLimits: LoadLimits;
   readonly #session: OrtNodeTypes.InferenceSession;
   readonly #names: PastNames;
+  /**
+   * Whether the graph returns this step's keys and values (`new.*`, fused exports): then the
+   * cache is an {@link ArenaCache} and the grown `present.*` are never fetched (onnxruntime-node
+   * would copy the whole cache out every step). Traced exports have no `new.*`.
+   */
+  readonly #keepsCache: boolean;
+  /** Per arena cache, the runtime tensors over its buffers (rebuilt when it grows). */
+  readonly #pastTensors = new WeakMap<
+    ArenaCache,
+    { buffer: unknown; keys: OrtTensor[]; values: OrtTensor[] }
+  >();
 
   constructor(
     manifest: ModelManifest,
@@ -151,14 +205,19 @@ class OnnxNodeModel implements ARModel {
     this.backend = `onnxruntime-node ${provider}`;
     this.backendName = provider;
     this.#names = pastInputNames(manifest.layers);
+    this.#keepsCache = newSlotOutputNames(manifest.layers)
+      .every((n) => session.outputNames.includes(n));
   }
 
   newCache(batch: number): KVCache {
     const m = this.manifest;
-    return new OrtCache(batch, m.layers, m.kvHeads, m.headDim);
+    return this.#keepsCache
+      ? new ArenaCache(batch, m.layers, m.kvHeads, m.headDim, m.compute)
+      : new OrtCache(batch, m);
   }
 
   async step(cache: KVCache, inputs: StepInputs): Promise<StepOutput> {
+    if (cache instanceof ArenaCache) return await this.#arenaStep(cache, inputs);
     const c = cache as OrtCache;
     const feeds = stepFeeds(
       ort.Tensor as unknown as TensorConstructor<OrtTensor>,
@@ -167,22 +226,103 @@ class OnnxNodeModel implements ARModel {
       this.#names,
       c,
     );
+    this.#addHeadFeeds(feeds, inputs);
+    // Without a head every output is fetched, as before; with one, only what the step needs.
+    const fetch = stepFetches(this.#presentNames, inputs, c.steps === 0);
     const t0 = performance.now();
-    const out = await this.#session.run(feeds);
+    const out = this.manifest.samplingHead
+      ? await this.#session.run(feeds, fetch.names)
+      : await this.#session.run(feeds);
     const modelSeconds = (performance.now() - t0) / 1000;
-    checkStepOutputs(out as Record<string, OrtTensor>, this.manifest, inputs, c.length);
-    const logits = out.logits.data as Float32Array;
-    checkFiniteLogits(logits, this.manifest, inputs, c.steps);
+    checkStepOutputs(
+      out as Record<string, OrtTensor>,
+      this.manifest,
+      inputs,
+      c.length,
+      "present",
+      fetch.logits,
+    );
+    const logits = fetch.logits ? out.logits.data as Float32Array : new Float32Array(0);
+    // The full scan once per cache; later steps: every draw checks its own logits for free (a
+    // JavaScript draw's sum turns NaN; the graph's head marks such a slot's token -1).
+    if (c.steps === 0) checkFiniteLogits(logits, this.manifest, inputs, c.steps);
+    const drawn = drawResult(out as Record<string, OrtTensor>, this.manifest, inputs);
     for (let i = 0; i < this.manifest.layers; i++) {
-      c.keys[i] = out[`present.${i}.key`] as OrtTensor;
-      c.values[i] = out[`present.${i}.value`] as OrtTensor;
+      c.keys[i] = refeed(out[`present.${i}.key`] as OrtTensor);
+      c.values[i] = refeed(out[`present.${i}.value`] as OrtTensor);
     }
     c.length += inputs.length;
     c.steps++;
-    return { logits, modelSeconds };
+    return { logits, modelSeconds, ...drawn };
+  }
+
+  /** The grown cache's output names, layer by layer (the traced graph's fetches). */
+  get #presentNames(): string[] {
+    return Array.from({ length: this.manifest.layers }, (_, i) => [
+      `present.${i}.key`,
+      `present.${i}.value`,
+    ]).flat();
+  }
+
+  /**
+   * The sampling head's feeds (src/model/sampling_head.ts) when the graph has one: the step's
+   * draw, or neutral ones; a draw asked of a model without the head throws there.
+   */
+  #addHeadFeeds(feeds: Record<string, OrtTensor>, inputs: StepInputs): void {
+    if (!this.manifest.samplingHead && !inputs.draw) return;
+    const Tensor = ort.Tensor as unknown as HeadTensorConstructor<OrtTensor>;
+    Object.assign(feeds, headFeeds(Tensor, inputs, this.manifest));
+  }
+
+  /** A step on an {@link ArenaCache}: past = the whole buffers, padding masked; fetch `new.*`. */
+  async #arenaStep(c: ArenaCache, inputs: StepInputs): Promise<StepOutput> {
+    const T = inputs.length;
+    const Tensor = ort.Tensor as unknown as TensorConstructor<OrtTensor>;
+    // The past tensors wrap the arena's buffers, which change only when it grows.
+    let past = this.#pastTensors.get(c);
+    if (!past || past.buffer !== c.keys[0]) {
+      const dims = c.pastDims;
+      const wrap = (a: Float32Array | Uint16Array) => cacheTensor(c.dtype, a, dims);
+      past = { buffer: c.keys[0], keys: c.keys.map(wrap), values: c.values.map(wrap) };
+      this.#pastTensors.set(c, past);
+    }
+    const feeds = stepFeeds(
+      Tensor,
+      { ...inputs, attentionMask: c.widenMask(inputs.attentionMask, T) },
+      { batch: c.batch, length: c.capacity },
+      this.#names,
+      past,
+    );
+    this.#addHeadFeeds(feeds, inputs);
+    const fetch = stepFetches(newSlotOutputNames(this.manifest.layers), inputs, c.steps === 0);
+    const t0 = performance.now();
+    const out = await this.#session.run(feeds, fetch.names);
+    const modelSeconds = (performance.now() - t0) / 1000;
+    checkStepOutputs(
+      out as Record<string, OrtTensor>,
+      this.manifest,
+      inputs,
+      0,
+      "new",
+      fetch.logits,
+    );
+    const logits = fetch.logits ? out.logits.data as Float32Array : new Float32Array(0);
+    if (c.steps === 0) checkFiniteLogits(logits, this.manifest, inputs, c.steps);
+    const drawn = drawResult(out as Record<string, OrtTensor>, this.manifest, inputs);
+    const layers = Array.from({ length: this.manifest.layers }, (_, i) => i);
+    c.append(
+      layers.map((i) => cacheArray(out[`new.${i}.key`] as OrtTensor)),
+      layers.map((i) => cacheArray(out[`new.${i}.value`] as OrtTensor)),
+      T,
+    );
+    return { logits, modelSeconds, ...drawn };
   }
 
   truncate(cache: KVCache, length: number): void {
+    if (cache instanceof ArenaCache) {
+      cache.truncate(length);
+      return;
+    }
     const c = cache as OrtCache;
     if (length < 0 || length > c.length) {
       throw new RangeError(`cannot truncate a cache of ${c.length} to ${length}`);
@@ -190,12 +330,9 @@ class OnnxNodeModel implements ARModel {
     if (length === c.length) return;
     const slice = (t: OrtTensor) => {
       const [b, h, p, d] = t.dims as number[];
-      return new ort.Tensor("float32", keepSlots(t.data as Float32Array, b * h, p, length, d), [
-        b,
-        h,
-        length,
-        d,
-      ]);
+      // float32, or float16 for an fp16-compute graph: the kept slots keep the tensor's type
+      const type = t.type as "float32" | "float16";
+      return cacheTensor(type, keepSlots(cacheArray(t), b * h, p, length, d), [b, h, length, d]);
     };
     c.keys = c.keys.map(slice);
     c.values = c.values.map(slice);
@@ -203,6 +340,8 @@ class OnnxNodeModel implements ARModel {
   }
 
   async dispose(): Promise<void> {
+    // A profiling session writes its file here (a no-op otherwise).
+    this.#session.endProfiling();
     await this.#session.release();
   }
 }

@@ -5,7 +5,11 @@
  *
  * The KV cache never leaves the GPU: every `present.*` output is requested as a GPU buffer and
  * fed back unchanged as the next step's `past.*` input (the previous step's buffers are released
- * right after); only the logits are downloaded. {@link ARModel.truncate} copies the kept prefix
+ * right after); only the logits are downloaded. A step that draws in the graph (manifest
+ * `samplingHead`, {@link StepInputs.draw}) leaves the logits out of its fetches too, so they stay
+ * on the GPU as the head's input and only the token ids ([images, T] int64) are downloaded; the
+ * first step of a cache still downloads them once for the finite scan, later steps rely on the
+ * head marking a slot with non-finite logits -1. {@link ARModel.truncate} copies the kept prefix
  * of every cache tensor into a new GPU buffer with one command encoder (no CPU round trip).
  * @module
  */
@@ -14,9 +18,11 @@ import { initWebGpuRuntime, type WebGpuAdapterInfo, webGpuBlocker } from "../run
 import { ManifestError } from "../util/errors.ts";
 import type { ARModel, KVCache, StepInputs, StepOutput } from "./ar_model.ts";
 import {
+  cacheArray,
   checkContract,
   checkFiniteLogits,
   checkStepOutputs,
+  emptyCacheData,
   keepSlots,
   pastInputNames,
   type PastNames,
@@ -26,6 +32,7 @@ import {
 import type { ModelManifest } from "./manifest.ts";
 import { limitsOf, loadManifest, readModelGraph } from "./onnx_node.ts";
 import type { LoadLimits } from "../runtime/files.ts";
+import { drawResult, headFeeds, type HeadTensorConstructor, stepFetches } from "./sampling_head.ts";
 
 /**
  * Options of {@link loadWebGpuModel}; the {@link LoadLimits} (timeout, sizes, `allowOutside`)
@@ -53,10 +60,12 @@ class GpuCache implements KVCache {
   steps = 0;
   readonly store: { keys: OrtTensor[]; values: OrtTensor[] };
 
-  constructor(batch: number, layers: number, kvHeads: number, headDim: number) {
+  constructor(batch: number, manifest: ModelManifest) {
     this.batch = batch;
-    const empty = () =>
-      new ort.Tensor("float32", new Float32Array(0), [batch, kvHeads, 0, headDim]);
+    const { layers, kvHeads, headDim } = manifest;
+    // the manifest's compute dtype: an fp16-compute graph takes and returns float16 caches
+    const { type, data } = emptyCacheData(manifest);
+    const empty = () => new ort.Tensor(type, data, [batch, kvHeads, 0, headDim]);
     this.store = {
       keys: Array.from({ length: layers }, empty),
       values: Array.from({ length: layers }, empty),
@@ -176,7 +185,7 @@ export class WebGpuModel implements ARModel {
 
   newCache(batch: number): KVCache {
     const m = this.manifest;
-    const cache = new GpuCache(batch, m.layers, m.kvHeads, m.headDim);
+    const cache = new GpuCache(batch, m);
     orphanedCaches.register(cache, cache.store, cache);
     return cache;
   }
@@ -191,19 +200,41 @@ export class WebGpuModel implements ARModel {
       this.#names,
       c.store,
     );
+    const m = this.manifest;
+    if (m.samplingHead || inputs.draw) {
+      const Tensor = ort.Tensor as unknown as HeadTensorConstructor<OrtTensor>;
+      Object.assign(feeds, headFeeds(Tensor, inputs, m));
+    }
+    // With a head only what the step needs is fetched: a drawing step leaves the logits on the GPU.
+    const fetch = stepFetches(this.#presentNames, inputs, c.steps === 0);
     const t0 = performance.now();
-    const out = await this.#session.run(feeds);
-    // run() resolves once the logits are downloaded, so the GPU work is done.
+    const out = m.samplingHead
+      ? await this.#session.run(feeds, fetch.names)
+      : await this.#session.run(feeds);
+    // run() resolves once the logits (or tokens) are downloaded, so the GPU work is done.
     const modelSeconds = (performance.now() - t0) / 1000;
+    let drawn: { tokens?: Int32Array };
     try {
-      checkStepOutputs(out as Record<string, OrtTensor>, this.manifest, inputs, c.length);
-      checkFiniteLogits(out.logits.data as Float32Array, this.manifest, inputs, c.steps);
+      checkStepOutputs(
+        out as Record<string, OrtTensor>,
+        m,
+        inputs,
+        c.length,
+        "present",
+        fetch.logits,
+      );
+      // The full scan once per cache; later steps: every draw checks its own logits for free (a
+      // JavaScript draw's sum turns NaN; the graph's head marks such a slot's token -1).
+      if (c.steps === 0) {
+        checkFiniteLogits(out.logits.data as Float32Array, m, inputs, c.steps);
+      }
+      drawn = drawResult(out as Record<string, OrtTensor>, m, inputs);
     } catch (err) {
       // This step's outputs never reach the cache: give their GPU buffers back now.
       for (const t of Object.values(out)) release(t as OrtTensor);
       throw err;
     }
-    const logits = out.logits.data as Float32Array;
+    const logits = fetch.logits ? out.logits.data as Float32Array : new Float32Array(0);
     for (let i = 0; i < this.manifest.layers; i++) {
       release(keys[i]);
       release(values[i]);
@@ -212,7 +243,15 @@ export class WebGpuModel implements ARModel {
     }
     c.length += inputs.length;
     c.steps++;
-    return { logits, modelSeconds };
+    return { logits, modelSeconds, ...drawn };
+  }
+
+  /** The grown cache's output names, layer by layer. */
+  get #presentNames(): string[] {
+    return Array.from({ length: this.manifest.layers }, (_, i) => [
+      `present.${i}.key`,
+      `present.${i}.value`,
+    ]).flat();
   }
 
   /**
@@ -230,7 +269,7 @@ export class WebGpuModel implements ARModel {
     const m = this.manifest;
     const dims = [c.batch, m.kvHeads, length, m.headDim];
     if (length === 0) {
-      const fresh = new GpuCache(c.batch, m.layers, m.kvHeads, m.headDim).store;
+      const fresh = new GpuCache(c.batch, m).store;
       for (let i = 0; i < m.layers; i++) {
         release(keys[i]);
         release(values[i]);
@@ -241,13 +280,16 @@ export class WebGpuModel implements ARModel {
       return;
     }
     const encoder = this.device.createCommandEncoder();
-    const rowBytes = m.headDim * 4;
+    const dataType = m.compute;
+    // bytes of one head's slot: 4 a float32 element, 2 a float16 one (copy offsets and sizes
+    // must be multiples of 4, which an even headDim gives; RoPE needs it even anyway)
+    const rowBytes = m.headDim * (dataType === "float16" ? 2 : 4);
     const cut = (t: OrtTensor): OrtTensor => {
       if (t.location !== "gpu-buffer") {
         // A CPU tensor (only before the first step, or after a cut to 0): slice on the CPU.
         const rows = c.batch * m.kvHeads;
-        const dst = keepSlots(t.data as Float32Array, rows, c.length, length, m.headDim);
-        return new ort.Tensor("float32", dst, dims);
+        const dst = keepSlots(cacheArray(t), rows, c.length, length, m.headDim);
+        return new ort.Tensor(dataType, dst, dims);
       }
       const src = t.gpuBuffer as unknown as GPUBuffer;
       const dst = this.device.createBuffer({
@@ -266,7 +308,7 @@ export class WebGpuModel implements ARModel {
       return ort.Tensor.fromGpuBuffer(
         dst as unknown as Parameters<typeof ort.Tensor.fromGpuBuffer>[0],
         {
-          dataType: "float32",
+          dataType,
           dims,
           dispose: () => dst.destroy(),
         },
@@ -289,7 +331,7 @@ export class WebGpuModel implements ARModel {
     const c = cache as GpuCache;
     orphanedCaches.unregister(c);
     const m = this.manifest;
-    const fresh = new GpuCache(c.batch, m.layers, m.kvHeads, m.headDim).store;
+    const fresh = new GpuCache(c.batch, m).store;
     for (let i = 0; i < m.layers; i++) {
       release(c.store.keys[i]);
       release(c.store.values[i]);

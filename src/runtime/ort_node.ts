@@ -59,6 +59,11 @@ export interface NodeSessionOptions {
   threads?: number;
   /** Graph optimisation level (default `all`). */
   graphOptimization?: "disabled" | "basic" | "extended" | "all";
+  /**
+   * Write onnxruntime's per-operator profile: a JSON file `<prefix>_<date>.json`, finished when
+   * the session ends (`endProfiling`). For bench/floor.ts's breakdown.
+   */
+  profilePrefix?: string;
 }
 
 /**
@@ -85,6 +90,9 @@ export async function createNodeSession(
     const session = await ort.InferenceSession.create(bytes, {
       executionProviders: [provider],
       graphOptimizationLevel: options.graphOptimization ?? "all",
+      ...(options.profilePrefix
+        ? { enableProfiling: true, profileFilePrefix: options.profilePrefix }
+        : {}),
       ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
     });
     return { ort, session };

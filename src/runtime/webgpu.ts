@@ -60,15 +60,30 @@ export async function webGpuAdapterInfo(): Promise<WebGpuAdapterInfo | null> {
 }
 
 /**
- * Why `manifest`'s model cannot run on `adapter`, or null when it can. fp16-stored models
- * (`dtype: "float16"`) gather their embedding rows from fp16 tables before casting them up, and
- * onnxruntime-web's Gather needs `shader-f16` for that (measured: wgpu's GL backend on llvmpipe
- * lacks it and the step fails with "Program Gather requires f16").
+ * Why `manifest`'s model cannot run on `adapter`, or null when it can. Both cases need the
+ * adapter feature `shader-f16`: fp16-compute graphs (`compute: "float16"`) do all their
+ * arithmetic and keep their KV cache in fp16; fp16-stored models (`dtype: "float16"`) gather
+ * their embedding rows from fp16 tables before casting them up, and onnxruntime-web's Gather
+ * needs the feature for that too (measured: wgpu's GL backend on llvmpipe lacks it and the step
+ * fails with "Program Gather requires f16").
  */
 export function webGpuBlocker(
-  manifest: { name: string; dtype: string },
+  manifest: { name: string; dtype: string; compute?: string; cache?: string },
   adapter: WebGpuAdapterInfo,
 ): string | null {
+  if (manifest.cache === "new") {
+    // Such a graph returns only each step's keys and values: the CPU backend keeps the cache in
+    // its own buffers; on a GPU it would have to come back to the host every step.
+    return `backend webgpu: model "${manifest.name}" is a CPU graph (split attention, cache ` +
+      `"new": it does not return the grown cache, which the webgpu backend keeps on the GPU). ` +
+      "Fix: use --backend cpu (or auto), or export it with --attention mha";
+  }
+  if (manifest.compute === "float16" && !adapter.shaderF16) {
+    return `backend webgpu: model "${manifest.name}" computes in float16, which needs the ` +
+      `adapter feature shader-f16, and adapter "${adapter.name}" lacks it. Fix: export the ` +
+      "model with --compute float32, or use --backend cuda (or cpu, which runs it several " +
+      "times slower than an fp32 graph)";
+  }
   if (manifest.dtype === "float16" && !adapter.shaderF16) {
     return `backend webgpu: model "${manifest.name}" stores float16 weights, which needs the ` +
       `adapter feature shader-f16, and adapter "${adapter.name}" lacks it. Fix: use --backend ` +

@@ -1,8 +1,10 @@
 /**
  * The checks every sampler entry point runs on what it is handed (a hand-built schedule, token
  * and class ids, uniforms), so a bad input is one message naming the problem rather than garbage
- * tokens or NaN scores. Non-finite logits are the model's to report: every backend checks its
- * step's outputs (src/model/feeds.ts `checkFiniteLogits`), once.
+ * tokens or NaN scores. Non-finite logits are the model's to report: every backend scans a
+ * cache's first step (src/model/feeds.ts `checkFiniteLogits`), and every draw and likelihood
+ * checks its own row (`NonFiniteLogitsError`, free: the exponentials' sum turns NaN; an
+ * in-graph draw's sampling head returns -1 for such a slot and the sampler reports the same).
  * @module
  */
 import { type Schedule, validateSchedule } from "../schedule/schedule.ts";

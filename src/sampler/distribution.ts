@@ -20,6 +20,24 @@
  */
 
 import { fastExp } from "./fast_exp.ts";
+import { ManifestError } from "../util/errors.ts";
+
+/**
+ * Thrown by a draw whose logits are not usable: a NaN or +Infinity among them, or all -Infinity.
+ * It costs nothing to detect (the exponentials' sum is then NaN), so every draw checks, and the
+ * backends scan whole logits only at a cache's first step; the sampler adds the model, step and
+ * slot to the message.
+ */
+export class NonFiniteLogitsError extends ManifestError {
+  constructor() {
+    super(
+      "the model returned non-finite logits (NaN, +Infinity, or a row of -Infinity). Fix: the " +
+        "graph computes non-finite values; check its export (fp16 overflow is a common cause) " +
+        "and its weights",
+    );
+    this.name = "NonFiniteLogitsError";
+  }
+}
 
 /** Sampling settings of one run. */
 export interface SamplingOptions {
@@ -104,6 +122,9 @@ export class TokenDrawer {
         sum += e;
       }
     }
+    // NaN or +Infinity anywhere, or no finite logit, leaves the sum NaN (never 0 or +Infinity:
+    // the largest term is exp(0) = 1).
+    if (!(sum >= 1)) throw new NonFiniteLogitsError();
     return sum;
   }
 
@@ -246,6 +267,7 @@ export function nllAndEntropy(
     sum += e;
     if (e > 0) weighted += e * d;
   }
+  if (!(sum >= 1)) throw new NonFiniteLogitsError();
   const logZ = max + Math.log(sum);
   const h = Math.log(sum) - weighted / sum;
   return { nll: logZ - logits[target], entropyBits: h / Math.LN2 };

@@ -6,7 +6,12 @@
  * Speculative Jacobi Decoding; see the folder's README); and teacher forcing for scoring grids.
  * @module
  */
-export { nllAndEntropy, type SamplingOptions, TokenDrawer } from "./distribution.ts";
+export {
+  nllAndEntropy,
+  NonFiniteLogitsError,
+  type SamplingOptions,
+  TokenDrawer,
+} from "./distribution.ts";
 export { buildSequenceInputs, buildStepInputs, type RowClass } from "./layout.ts";
 export { PairingError } from "./pairing.ts";
 export { sample, type SampleOptions, type SampleResult, type StepTrace } from "./sampler.ts";

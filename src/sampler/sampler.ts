@@ -8,7 +8,8 @@ import type { ARModel } from "../model/ar_model.ts";
 import { cellCount } from "../media/grid.ts";
 import { type Schedule, stepSlots } from "../schedule/schedule.ts";
 import { Rng } from "../util/rng.ts";
-import { TokenDrawer } from "./distribution.ts";
+import { NonFiniteLogitsError, TokenDrawer } from "./distribution.ts";
+import { ManifestError } from "../util/errors.ts";
 import { buildStepInputs, type RowClass } from "./layout.ts";
 import { checkSchedule, checkUniforms } from "./checks.ts";
 import { checkPairing } from "./pairing.ts";
@@ -34,6 +35,15 @@ export interface SampleOptions extends SamplingOverrides {
   uniforms?: Float64Array;
   /** Record the entropy (bits) of every sampled distribution in the trace. */
   recordEntropy?: boolean;
+  /**
+   * Draw the tokens inside the step graph, with its sampling head (manifest `samplingHead`,
+   * python/sampling_head.py): the same rule in float32, so a token can differ from the
+   * JavaScript draw only where its uniform lies within float32 rounding of a cumulative boundary
+   * (measured counts: src/sampler/README.md). Default: whenever the model has the head and
+   * `recordEntropy` is off (entropy needs the logits). false: the JavaScript draw (float64,
+   * the reference); true on a model without the head, or with `recordEntropy`, is an error.
+   */
+  drawOnDevice?: boolean;
   /** Called after every step (progress bars). */
   onStep?: (done: number, total: number) => void;
   /** Receives the warning when the schedule is not the one the model was trained for. */
@@ -68,6 +78,73 @@ export interface SampleResult {
   modelSeconds: number;
   /** Where it ran. */
   backend: string;
+}
+
+/**
+ * Whether {@link sample} draws in the graph: `drawOnDevice` if given (checked against the model
+ * and `recordEntropy`), else whenever the model has the sampling head and no entropy is recorded.
+ */
+function drawsOnDevice(
+  m: ARModel["manifest"],
+  options: Pick<SampleOptions, "drawOnDevice" | "recordEntropy">,
+): boolean {
+  const want = options.drawOnDevice;
+  if (want === false) return false;
+  if (want === true && !m.samplingHead) {
+    throw new SampleOptionsError(
+      `drawOnDevice: model "${m.name}" has no sampling head (manifest samplingHead). Fix: leave ` +
+        "drawOnDevice unset, or re-export the model with python -m python.export --sampling-head",
+    );
+  }
+  if (want === true && options.recordEntropy) {
+    throw new SampleOptionsError(
+      "drawOnDevice: recording entropy needs the logits in JavaScript. Fix: leave drawOnDevice " +
+        "unset (recordEntropy then draws in JavaScript), or turn recordEntropy off",
+    );
+  }
+  return m.samplingHead && !options.recordEntropy;
+}
+
+/**
+ * The uniforms of one step's in-graph draw, [images, T] float32: image b's slot i < `sampled`
+ * takes `uniforms[b * cells + drawn + i]`, the slots that draw nothing 0.
+ */
+function deviceDraw(
+  uniforms: Float64Array,
+  images: number,
+  cells: number,
+  drawn: number,
+  T: number,
+  sampled: number,
+): { uniforms: Float32Array } {
+  const u = new Float32Array(images * T);
+  for (let b = 0; b < images; b++) {
+    for (let i = 0; i < sampled; i++) u[b * T + i] = uniforms[b * cells + drawn + i];
+  }
+  return { uniforms: u };
+}
+
+/**
+ * Copy the ids an in-graph draw returned ([images, T]; the first `stepCells.length` slots of
+ * each image are the step's cells) into `tokens` ([images, cells]). Returns the first slot marked
+ * -1 (non-finite logits, which a JavaScript draw reports as {@link NonFiniteLogitsError}).
+ */
+function placeDrawn(
+  drawnIds: Int32Array,
+  tokens: Int32Array,
+  stepCells: readonly number[],
+  T: number,
+  cells: number,
+): { image: number; slot: number } | null {
+  const images = drawnIds.length / T;
+  for (let b = 0; b < images; b++) {
+    for (let i = 0; i < stepCells.length; i++) {
+      const id = drawnIds[b * T + i];
+      if (id < 0) return { image: b, slot: i };
+      tokens[b * cells + stepCells[i]] = id;
+    }
+  }
+  return null;
 }
 
 /** Class indices: a non-empty list of non-negative integers. */
@@ -121,6 +198,7 @@ export async function sample(model: ARModel, options: SampleOptions): Promise<Sa
   // The official sampler feeds unconditional rows only when guiding (scale above 1).
   const guided = o.cfgScale > 1;
   const guidance = guidedSteps(schedule.steps, o);
+  const onDevice = drawsOnDevice(m, options);
   const rowClasses: RowClass[] = guided
     ? [...o.classes, ...o.classes.map(() => null)]
     : [...o.classes];
@@ -148,21 +226,48 @@ export async function sample(model: ARModel, options: SampleOptions): Promise<Sa
       imageOfRow,
       cache.length,
     );
-    const out = await model.step(cache, inputs);
-    modelSeconds += out.modelSeconds;
     const T = slots.length;
     const useGuidance = guidance[s];
+    if (onDevice) {
+      inputs.draw = {
+        ...deviceDraw(uniforms, images, cells, drawn, T, step.cells.length),
+        cfgScale: o.cfgScale,
+        guided: useGuidance,
+        temperature: o.temperature,
+        topK: o.topK,
+        topP: o.topP,
+      };
+    }
+    const out = await model.step(cache, inputs);
+    modelSeconds += out.modelSeconds;
     const entropy = options.recordEntropy
       ? new Float64Array(images * step.cells.length)
       : undefined;
-    for (let b = 0; b < images; b++) {
+    if (out.tokens) {
+      const bad = placeDrawn(out.tokens, tokens, step.cells, T, cells);
+      if (bad) {
+        throw new ManifestError(
+          `${m.onnx} (manifest ${m.name}): step ${s} (image ${bad.image}, slot ${bad.slot}): ${
+            new NonFiniteLogitsError().message
+          }`,
+        );
+      }
+    }
+    for (let b = 0; b < images && !out.tokens; b++) {
       for (let i = 0; i < step.cells.length; i++) {
         const cond = out.logits.subarray((b * T + i) * V, (b * T + i + 1) * V);
         const uncond = useGuidance
           ? out.logits.subarray(((images + b) * T + i) * V, ((images + b) * T + i + 1) * V)
           : null;
         const u = uniforms[b * cells + drawn + i];
-        tokens[b * cells + step.cells[i]] = drawer.draw(cond, uncond, o.cfgScale, o, u);
+        try {
+          tokens[b * cells + step.cells[i]] = drawer.draw(cond, uncond, o.cfgScale, o, u);
+        } catch (err) {
+          if (!(err instanceof NonFiniteLogitsError)) throw err;
+          throw new ManifestError(
+            `${m.onnx} (manifest ${m.name}): step ${s} (image ${b}, slot ${i}): ${err.message}`,
+          );
+        }
         if (entropy) entropy[b * step.cells.length + i] = drawer.entropyBits;
       }
     }
