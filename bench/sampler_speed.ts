@@ -5,7 +5,10 @@
  * share of wall time; and the KV-cache cost per step against past length.
  *
  *   deno run -A bench/sampler_speed.ts [--models DIR] [--prefix emoji-|tiny-] [--repeats N]
- *     [--threads N] [--out bench/results/sampler_speed.json]
+ *     [--threads N] [--draw auto|js] [--out bench/results/sampler_speed.json]
+ *
+ * `--draw auto` draws in the graph where the model has a sampling head (the default of
+ * `sample`), `js` always with the JavaScript reference draw.
  *
  * Models: `<prefix><config>.json`; without --prefix, the experiment model (`emoji-`) where it
  * exists, else the tiny one. Timing is round-robin: every schedule once per round, best round
@@ -33,6 +36,7 @@ const Flags = z.object({
   out: z.string().default("bench/results/sampler_speed.json"),
   repeats: numberFlag().pipe(z.number().int().positive()).default(3),
   threads: numberFlag().pipe(z.number().int().positive()).optional(),
+  draw: z.enum(["auto", "js"]).default("auto"),
 });
 
 /** Schedules and the configuration (model) each runs on. */
@@ -57,8 +61,8 @@ interface Row {
 
 async function main(): Promise<void> {
   const f = parseFlags(Deno.args, Flags);
-  const grid = makeGrid(24, 24);
   const rows: Row[] = [];
+  const drawOnDevice = f.draw === "js" ? false : undefined;
   const machine = `${Deno.build.os}-${Deno.build.arch}, ${navigator.hardwareConcurrency} cores`;
   const modelPath = async (config: string): Promise<string> => {
     if (f.prefix !== undefined) return `${f.models}/${f.prefix}${config}.json`;
@@ -77,10 +81,11 @@ async function main(): Promise<void> {
     for (const run of RUNS) {
       const model = await loadOnnxModel(await modelPath(run.model), { threads: f.threads });
       names.add(model.manifest.name);
-      const schedule = scheduleByName(grid, run.schedule);
+      const { height, width } = model.manifest.grid;
+      const schedule = scheduleByName(makeGrid(height, width), run.schedule);
       const classes = Array.from({ length: batch }, (_, i) => i % model.manifest.numClasses);
       // One warm-up run each (session initialisation, allocator).
-      await sample(model, { schedule, classes, seed: 1 });
+      await sample(model, { schedule, classes, seed: 1, drawOnDevice });
       loaded.push({ run, model, schedule, classes, best: { seconds: Infinity, modelSeconds: 0 } });
     }
     for (let r = 0; r < f.repeats; r++) {
@@ -89,6 +94,7 @@ async function main(): Promise<void> {
           schedule: l.schedule,
           classes: l.classes,
           seed: 2 + r,
+          drawOnDevice,
         });
         if (out.seconds < l.best.seconds) l.best = out;
       }
@@ -103,7 +109,7 @@ async function main(): Promise<void> {
         steps: schedule.steps.length,
         secondsPerImage: perImage,
         speedup: base / perImage,
-        stepLimit: 576 / schedule.steps.length,
+        stepLimit: schedule.grid.height * schedule.grid.width / schedule.steps.length,
         samplerShare: 1 - best.modelSeconds / best.seconds,
         msPerStep: (best.seconds / schedule.steps.length) * 1000,
       });
@@ -114,11 +120,15 @@ async function main(): Promise<void> {
   const model = await loadOnnxModel(await modelPath("raster"), { threads: f.threads });
   const kv: { pastLength: number; msPerStep: number; cacheBytes: number; copyMs: number }[] = [];
   const m = model.manifest;
-  const raster = scheduleByName(grid, "raster");
+  const raster = scheduleByName(makeGrid(m.grid.height, m.grid.width), "raster");
   // One raster run; a step's time is the mean over the 8 steps from `past` on (timer noise).
   await sample(model, { schedule: raster, classes: [0], cfgScale: 1, seed: 0 });
   const run = await sample(model, { schedule: raster, classes: [0], cfgScale: 1, seed: 0 });
-  for (const past of [0, 64, 128, 256, 384, 512, 567]) {
+  const cells = m.grid.height * m.grid.width;
+  const pasts = [0, 0.11, 0.22, 0.44, 0.67, 0.89, 1].map((x) =>
+    Math.min(cells - 9, Math.round(x * cells))
+  );
+  for (const past of pasts) {
     const window = run.trace.slice(past, past + 8);
     const t = { wallSeconds: window.reduce((a, x) => a + x.wallSeconds, 0) / window.length };
     const bytes = 2 * m.layers * m.kvHeads * (past + 1) * m.headDim * 4;
@@ -134,6 +144,7 @@ async function main(): Promise<void> {
   const result = {
     machine,
     backend: "onnxruntime-node cpu",
+    draw: f.draw,
     models: [...names].join(", "),
     repeats: f.repeats,
     date: new Date().toISOString().slice(0, 10),

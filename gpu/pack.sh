@@ -2,9 +2,11 @@
 # Pack what a bare GPU machine lacks into one folder (default .gpu-pack/, ignored by git):
 #   deno.xz                 the Deno binary running here, xz-compressed
 #   node_modules.tar.xz     this checkout's node_modules, trimmed to linux-x64 and to the files
-#                           that run: onnxruntime-node's linux-x64 binding + .so, onnxruntime-web's
-#                           WebGPU bundle + its asyncify .wasm, sharp's glibc x64 build (src/deps/sharp.ts
-#                           loads it for PNGs), no emoji pictures, no source maps, no .d.ts
+#                           that run: onnxruntime-web's WebGPU bundle + its asyncify .wasm (and
+#                           with --with-cpu onnxruntime-node's linux-x64 binding + .so; with
+#                           --with-sharp sharp's glibc x64 build); no source maps, .d.ts,
+#                           packages' tests, UMD bundles (Deno loads the ES modules), emoji
+#                           pictures or emoji lists (read only to build data)
 #   debs/libvulkan1_*.deb   the Vulkan loader (the GPU machine's image may have none)
 #   models/                 extra models given with --models (the committed fixtures/models
 #                           travel with the repository tree anyway)
@@ -12,10 +14,15 @@
 # It fails when the pack plus the repository files that travel exceed the device tool's 64 MiB.
 #
 #   gpu/pack.sh [--out .gpu-pack] [--models DIR_OR_FILE.json ...] [--xz-level 9] [--with-cpu]
+#               [--with-sharp]
 #
 # onnxruntime-node's native library (12.5 MiB packed) is left out unless --with-cpu: the model
 # loader imports it only for the cpu/cuda backends (src/deps/ort.ts loadOrtNode), so the WebGPU
 # benchmark runs without it, and without it the pack fits beside the repository's fixtures.
+# sharp's native libvips (6.1 MiB packed) is left out unless --with-sharp for the same reason:
+# src/deps/sharp.ts imports it only to read or write pictures (PNG/WebP/GIF), which
+# bench/gpu_bench.ts and par_l_reference.py never do; `deno task sample` (its samples.png) does,
+# so `run.sh --exec "deno task sample ..."` needs a pack made with --with-sharp.
 #
 # Then: run(command="bash gpu/run.sh ...", carry=[".gpu-pack"]) on the GPU machine.
 set -euo pipefail
@@ -25,13 +32,15 @@ OUT=.gpu-pack
 LEVEL=9
 MODELS=()
 WITH_CPU=0
+WITH_SHARP=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) OUT=$2; shift 2 ;;
     --models) MODELS+=("$2"); shift 2 ;;
     --xz-level) LEVEL=$2; shift 2 ;;
     --with-cpu) WITH_CPU=1; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --with-sharp) WITH_SHARP=1; shift ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "pack.sh: unknown argument $1 (see --help)" >&2; exit 1 ;;
   esac
 done
@@ -83,8 +92,10 @@ LIST=$(mktemp)
     { if [ "$WITH_CPU" = 1 ]; then cat; else grep -Ev '/onnxruntime-node/bin/napi-v6/linux/x64/'; fi; } |
     grep -Ev '/onnxruntime-web/dist/.+' |
     grep -Ev '/onnxruntime-web/lib/' |
-    grep -Ev '/emoji-datasource-[a-z]+/img/' |
-    grep -Ev '@img\+sharp-(libvips-)?linuxmusl-x64@.*\.(so[.0-9]*|node)$'
+    grep -Ev '/emoji-datasource-[a-z]+/(img/|(emoji|emoji_pretty|categories)\.json$)' |
+    grep -Ev '(/tests?/|/__tests__/|\.test\.[cm]?[jt]s$|\.umd(\.min)?\.js$|/d3/dist/d3(\.min)?\.js$)' |
+    grep -Ev '@img\+sharp-(libvips-)?linuxmusl-x64@.*\.(so[.0-9]*|node)$' |
+    { if [ "$WITH_SHARP" = 1 ]; then cat; else grep -Ev '@img\+sharp-(libvips-)?linux-x64@.*\.(so[.0-9]*|node)$'; fi; }
   # onnxruntime-web: only the WebGPU bundle and its wasm are loaded (src/model/onnx_webgpu.ts).
   ls node_modules/.deno/onnxruntime-web@*/node_modules/onnxruntime-web/dist/ort.webgpu.bundle.min.mjs
   ls node_modules/.deno/onnxruntime-web@*/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm
@@ -126,6 +137,6 @@ total=$((pack_bytes + tree_bytes))
 mib() { awk -v b="$1" 'BEGIN {printf "%.1f MiB", b / 1048576}'; }
 echo "== $OUT: $(mib "$pack_bytes") (deno $(mib "$(stat -c %s "$OUT/deno.xz")"), node_modules $(mib "$(stat -c %s "$OUT/node_modules.tar.xz")")); repository files $(mib "$tree_bytes"); together $(mib "$total") of 64 MiB"
 if [ "$total" -gt "$LIMIT" ]; then
-  echo "pack.sh: over the device tool's 64 MiB. Fix: fewer --models, or a higher --xz-level" >&2
+  echo "pack.sh: over the device tool's 64 MiB. Fix: fewer --models, no --with-cpu/--with-sharp, or --xz-level 9e" >&2
   exit 1
 fi

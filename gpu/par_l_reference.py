@@ -6,6 +6,8 @@ Shape of PAR-L (paper sec. 5): 24 layers, width 1024, 16 heads, vocabulary 16384
 PAR-16x (15). Weights are random (seeded): timings do not depend on them.
 
     python3 gpu/par_l_reference.py --export /tmp/parl            # ONNX + manifest (fp32 weights)
+    python3 gpu/par_l_reference.py --export /tmp/parl --graph fused --name par-l-f32   # fused fp32
+    python3 gpu/par_l_reference.py --export /tmp/parl --graph fused --compute float16 --name par-l-f16
     python3 gpu/par_l_reference.py --time --device cuda --batches 1,8 --out $OUT/torch.json
     python3 gpu/par_l_reference.py --smoke --time --export /tmp/s  # tiny dims, CPU: plumbing check
 
@@ -37,6 +39,15 @@ def parse_args(argv=None):
     p.add_argument("--name", default="par-l-shape")
     p.add_argument("--weights", default="float32", choices=["float32", "float16"],
                    help="ONNX weight storage (float16 halves the file; compute stays float32)")
+    p.add_argument("--graph", default="traced", choices=["traced", "fused"],
+                   help="traced: torch.onnx.export; fused: python/fused.py's fused operators (what "
+                        "python -m python.export writes by default)")
+    p.add_argument("--attention", default="mha", choices=["mha", "split"],
+                   help="--graph fused only: mha (default here: the grown cache is an output, which the WebGPU and "
+                        "CUDA backends keep on the device) or split (the CPU's layout, onnxruntime-node only)")
+    p.add_argument("--compute", default="float32", choices=["float32", "float16"],
+                   help="float16 (--graph fused only): fp16 arithmetic and KV cache, fp16 weights; for the GPU "
+                        "backends (WebGPU needs the adapter feature shader-f16)")
     p.add_argument("--time", action="store_true", help="time the PyTorch reference sampler")
     p.add_argument("--device", default="cuda")
     p.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
@@ -47,6 +58,9 @@ def parse_args(argv=None):
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--smoke", action="store_true", help="tiny dims (2 layers, width 64, V 512) for a CPU check")
+    p.add_argument("--shape", choices=["par-l", "w256"], default="par-l",
+                   help="w256: python/bench_models.py's 256-wide model (the same seeded weights as its ONNX)")
+    p.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
     p.add_argument("--out", help="write the timing JSON here")
     return p.parse_args(argv)
 
@@ -66,6 +80,10 @@ def main(argv=None) -> int:
     from python.sampler import Sampling, sample
     from python.schedule import make_grid, schedule_by_name
 
+    if args.compute == "float16" and args.graph != "fused":
+        print("par_l_reference: --compute float16 needs --graph fused (the traced export computes in float32)",
+              file=sys.stderr)
+        return 1
     if not (args.export or args.time):
         print("par_l_reference: nothing to do. Fix: pass --export DIR and/or --time", file=sys.stderr)
         return 1
@@ -77,7 +95,11 @@ def main(argv=None) -> int:
     if args.smoke:
         cfg = GPTConfig(vocab_size=512, num_classes=10, dim=64, n_layer=2, n_head=4, transition_tokens=15)
     else:
-        cfg = GPTConfig(vocab_size=16384, num_classes=1000, dim=1024, n_layer=24, n_head=16, transition_tokens=15)
+        from python.bench_models import SHAPES
+
+        cfg = GPTConfig(**SHAPES[args.shape])  # par-l: 24 layers, 1024 wide, 16 heads, V 16384
+    if args.threads:
+        torch.set_num_threads(args.threads)
     model = GPT(cfg).eval()
     with torch.no_grad():  # LlamaGen zeroes the head at init; random logits are more realistic
         torch.nn.init.normal_(model.output.weight, std=0.02)
@@ -94,7 +116,11 @@ def main(argv=None) -> int:
         if "dynamo" in inspect.signature(torch.onnx.export).parameters:
             torch.onnx.export = functools.partial(torch.onnx.export, dynamo=False)
         t0 = time.time()
-        export_with_manifest(model, args.export, args.name, schedule_by_name(grid, "par16"), dtype=args.weights,
+        # an fp16-compute graph stores its weights in fp16 whatever --weights says; the manifest says so
+        dtype = "float16" if args.compute == "float16" else args.weights
+        export_with_manifest(model, args.export, args.name, schedule_by_name(grid, "par16"), dtype=dtype,
+                             graph=args.graph, compute=args.compute,
+                             attention=args.attention if args.graph == "fused" else None,
                              sampling={"cfgScale": args.cfg, "cfgInterval": None, "temperature": 1.0,
                                        "topK": 0, "topP": 1.0},
                              provenance={"note": "random weights, PAR-L shape, for speed measurements only"})
@@ -167,6 +193,7 @@ def main(argv=None) -> int:
 
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
     result = {"runtime": f"torch {torch.__version__} {args.precision}", "device": gpu, "cfgScale": args.cfg,
+              "threads": torch.get_num_threads(),
               "model": {"layers": cfg.n_layer, "dim": cfg.dim, "heads": cfg.n_head, "vocab": cfg.vocab_size,
                         "params": params}, "rows": rows}
     print(f"PyTorch reference sampler on {gpu} ({result['runtime']})")
