@@ -9,7 +9,7 @@ Shapes (seeded random weights; timings do not depend on the values):
   24x24; 343M parameters; 1.4 GB as fp32).
 Each is written as ``<shape>-<graph>.{onnx,json}`` for every ``--graphs`` kind (``fused``:
 python/fused.py's CPU graph; ``fused-q8`` / ``fused-q4``: the same with 8- / 4-bit block-wise
-weights; ``fused-mha``: the GPU backends' layout; ``traced``: torch.onnx.export), and ``<shape>.pt`` holds the weights for the
+weights; ``fused-mha``: the GPU backends' layout; ``fused-head``: with the in-graph draw; ``traced``: torch.onnx.export), and ``<shape>.pt`` holds the weights for the
 PyTorch reference sampler (bench/torch_reference.py), so both sides time the same numbers.
 ``probe-matmul.onnx`` is one ``MatMul`` with both operands as inputs (any sizes): the floor
 bench (bench/floor.ts) measures read bandwidth and matmul throughput with it.
@@ -40,6 +40,7 @@ GRAPHS = {
     "fused-q8": {"graph": "fused", "quantize": 8},
     "fused-q4": {"graph": "fused", "quantize": 4},
     "fused-mha": {"graph": "fused", "attention": "mha"},
+    "fused-head": {"graph": "fused", "sampling_head": True},
     "traced": {"graph": "traced"},
 }
 
@@ -55,15 +56,19 @@ def random_model(shape: str, seed: int = 0) -> GPT:
 
 
 def write_probe(path: str) -> None:
-    """``y = MatMul(a, b)`` with a [M, K] and b [K, N] float32 inputs, every axis dynamic."""
+    """``y = MatMul(a, b)`` with a [M, K] and b [K, N] float32 inputs, and ``s = ReduceSum(b, axis
+    1)`` (rows summed in parallel: a pure read of b on every core), every axis dynamic."""
     import onnx
     from onnx import TensorProto, helper
 
+    axes = helper.make_tensor("axes", TensorProto.INT64, [1], [1])
     graph = helper.make_graph(
-        [helper.make_node("MatMul", ["a", "b"], ["y"])], "probe-matmul",
+        [helper.make_node("MatMul", ["a", "b"], ["y"]),
+         helper.make_node("ReduceSum", ["b", "axes"], ["s"], keepdims=0)], "probe-matmul",
         [helper.make_tensor_value_info("a", TensorProto.FLOAT, ["m", "k"]),
          helper.make_tensor_value_info("b", TensorProto.FLOAT, ["k", "n"])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["m", "n"])])
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["m", "n"]),
+         helper.make_tensor_value_info("s", TensorProto.FLOAT, ["k"])], initializer=[axes])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.save(model, path + ".tmp")

@@ -46,8 +46,11 @@ Deno.test("arena: append lays slots out by row, grows by chunks, masks the paddi
   assertEquals(wide[2 * ARENA_CHUNK + 1], 1);
   // filling past the capacity re-lays the rows out with the kept slots in front
   c.append([fresh(ARENA_CHUNK, 2)], [fresh(ARENA_CHUNK, 2)], ARENA_CHUNK);
-  assertEquals(c.capacity, 2 * ARENA_CHUNK);
-  assertEquals(c.keys[0][2 * ARENA_CHUNK * 2], 10); // row 1 now starts at 2 * chunk slots
+  // room for three more steps of this width, in whole chunks: 2 + 32 + 3 * 32 = 130 -> 5 chunks
+  // (more than a quarter over the old 32)
+  const grown = Math.ceil((2 + 4 * ARENA_CHUNK) / ARENA_CHUNK) * ARENA_CHUNK;
+  assertEquals(c.capacity, grown);
+  assertEquals(c.keys[0][grown * 2], 10); // row 1 now starts at `grown` slots
   assertEquals(c.keys[0][(ARENA_CHUNK + 1) * 2], 10 * 0 + 2 + ARENA_CHUNK - 1);
   c.truncate(3);
   assertEquals(c.length, 3);

@@ -94,8 +94,12 @@ export interface ARModel {
    * manifest names loads under the same ones.
    */
   readonly loadLimits?: LoadLimits;
-  /** An empty cache for `batch` rows. */
-  newCache(batch: number): KVCache;
+  /**
+   * An empty cache for `batch` rows. `slots`, when given, is how many slots the run will cache
+   * at most (the sampler knows its schedule's): a backend that keeps the cache in host memory
+   * reserves it once. A hint: caching more still works.
+   */
+  newCache(batch: number, slots?: number): KVCache;
   /** Run one step; appends this step's keys/values to `cache`. */
   step(cache: KVCache, inputs: StepInputs): Promise<StepOutput>;
   /** Drop cached slots beyond `length` (speculative schedules roll back rejected drafts). */

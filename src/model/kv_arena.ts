@@ -7,8 +7,9 @@
  * whole cache, which grows with P: for a 256-wide, 4-layer model at 570 cached slots, 1.6 of a
  * step's 2.7 ms (measured). Here each layer's keys and values live in one buffer laid out
  * [B, H, capacity, D]; a step feeds the whole buffer as its past, the slots in [length, capacity)
- * masked off, and writes only the T new slots back. Capacity grows by {@link ARENA_CHUNK} slots
- * at a time (one re-layout per chunk), so attention reads at most a chunk of padding, and
+ * masked off, and writes only the T new slots back. Capacity grows in whole chunks of
+ * {@link ARENA_CHUNK} slots, by room for three more steps of the current width and at least a
+ * quarter of itself (so attention reads at most a quarter of padding beyond the first chunks), and
  * `truncate` only moves the length: the dropped slots are masked from then on.
  * @module
  */
@@ -27,8 +28,8 @@ export type CacheDType = "float32" | "float16";
 
 type CacheArray = Float32Array | Uint16Array;
 
-function alloc(dtype: CacheDType, n: number): CacheArray {
-  return dtype === "float16" ? new Uint16Array(n) : new Float32Array(n);
+function view(dtype: CacheDType, buffer: ArrayBuffer, n: number): CacheArray {
+  return dtype === "float16" ? new Uint16Array(buffer, 0, n) : new Float32Array(buffer, 0, n);
 }
 
 /** A chunk-grown key/value cache for one batch (see the module doc). */
@@ -37,24 +38,44 @@ export class ArenaCache implements KVCache {
   readonly dtype: CacheDType;
   readonly #heads: number;
   readonly #headDim: number;
+  readonly #reserve: number;
+  /** Per layer, the memory behind keys[l] and values[l]; replaced only when it is too small. */
+  #keyMemory: ArrayBuffer[];
+  #valueMemory: ArrayBuffer[];
   /** Slots cached so far (P). */
   length = 0;
   /** Steps run on this cache (for messages). */
   steps = 0;
   /** Slots each row's buffer holds; the past fed to the graph is this long. */
   capacity = 0;
-  /** Per layer, [batch, heads, capacity, headDim]. */
+  /** Per layer, [batch, heads, capacity, headDim] (a view of the layer's memory). */
   keys: CacheArray[];
-  /** Per layer, [batch, heads, capacity, headDim]. */
+  /** Per layer, [batch, heads, capacity, headDim] (a view of the layer's memory). */
   values: CacheArray[];
 
-  constructor(batch: number, layers: number, heads: number, headDim: number, dtype: CacheDType) {
+  /**
+   * @param reserve slots the run will cache at most, when known (the sampler knows its
+   *   schedule's): memory for that many is taken once, so growing re-lays rows out in place
+   *   instead of allocating (fresh pages cost as much as the copy); 0: grow as needed
+   */
+  constructor(
+    batch: number,
+    layers: number,
+    heads: number,
+    headDim: number,
+    dtype: CacheDType,
+    reserve = 0,
+  ) {
     this.batch = batch;
     this.dtype = dtype;
     this.#heads = heads;
     this.#headDim = headDim;
-    this.keys = Array.from({ length: layers }, () => alloc(dtype, 0));
-    this.values = Array.from({ length: layers }, () => alloc(dtype, 0));
+    this.#reserve = reserve;
+    const bytes = batch * heads * reserve * headDim * (dtype === "float16" ? 2 : 4);
+    this.#keyMemory = Array.from({ length: layers }, () => new ArrayBuffer(bytes));
+    this.#valueMemory = Array.from({ length: layers }, () => new ArrayBuffer(bytes));
+    this.keys = this.#keyMemory.map((m) => view(dtype, m, 0));
+    this.values = this.#valueMemory.map((m) => view(dtype, m, 0));
   }
 
   /** The shape of the past fed to the graph: [batch, heads, capacity, headDim]. */
@@ -87,16 +108,22 @@ export class ArenaCache implements KVCache {
    */
   append(newKeys: readonly CacheArray[], newValues: readonly CacheArray[], T: number): void {
     const need = this.length + T;
-    if (need > this.capacity) this.#grow(Math.ceil(need / ARENA_CHUNK) * ARENA_CHUNK);
+    // Room for three more steps of this width, and at least a quarter more: a wide step (PAR-16x
+    // feeds 31 slots) would otherwise re-lay the whole cache out at nearly every step, and a long
+    // run every 32 slots (measured: re-layouts were 8% of a PAR-16x batch-8 run).
+    if (need > this.capacity) {
+      const want = Math.max(need + 3 * T, Math.ceil(this.capacity * 1.25));
+      const chunked = Math.ceil(want / ARENA_CHUNK) * ARENA_CHUNK;
+      // Within the reserved slots, never past them (the reserve is the run's whole length).
+      this.#grow(need <= this.#reserve ? Math.min(chunked, this.#reserve) : chunked);
+    }
     const rows = this.batch * this.#heads;
-    const D = this.#headDim;
-    const C = this.capacity;
+    const n = T * this.#headDim;
+    const at = this.length * this.#headDim;
+    const stride = this.capacity * this.#headDim;
     for (let l = 0; l < this.keys.length; l++) {
-      for (const [arena, fresh] of [[this.keys[l], newKeys[l]], [this.values[l], newValues[l]]]) {
-        for (let r = 0; r < rows; r++) {
-          arena.set(fresh.subarray(r * T * D, (r + 1) * T * D), (r * C + this.length) * D);
-        }
-      }
+      copyRows(this.keys[l], newKeys[l], rows, n, at, stride);
+      copyRows(this.values[l], newValues[l], rows, n, at, stride);
     }
     this.length = need;
     this.steps++;
@@ -114,16 +141,41 @@ export class ArenaCache implements KVCache {
     const rows = this.batch * this.#heads;
     const D = this.#headDim;
     const old = this.capacity;
-    const keep = this.length;
-    const move = (a: CacheArray): CacheArray => {
-      const b = alloc(this.dtype, rows * capacity * D);
-      for (let r = 0; r < rows; r++) {
-        b.set(a.subarray(r * old * D, (r * old + keep) * D), r * capacity * D);
+    const keep = this.length * D;
+    const bytes = this.dtype === "float16" ? 2 : 4;
+    const move = (memory: ArrayBuffer, current: CacheArray): [ArrayBuffer, CacheArray] => {
+      if (memory.byteLength >= rows * capacity * D * bytes) {
+        // In place, last row first: each row moves to a higher offset, never over a row not yet
+        // moved (copyWithin handles the overlap within a row).
+        const all = view(this.dtype, memory, rows * capacity * D);
+        for (let r = rows - 1; r > 0; r--) {
+          all.copyWithin(r * capacity * D, r * old * D, r * old * D + keep);
+        }
+        return [memory, all];
       }
-      return b;
+      const fresh = new ArrayBuffer(rows * capacity * D * bytes);
+      const all = view(this.dtype, fresh, rows * capacity * D);
+      for (let r = 0; r < rows; r++) {
+        all.set(current.subarray(r * old * D, r * old * D + keep), r * capacity * D);
+      }
+      return [fresh, all];
     };
-    this.keys = this.keys.map(move);
-    this.values = this.values.map(move);
+    for (let l = 0; l < this.keys.length; l++) {
+      [this.#keyMemory[l], this.keys[l]] = move(this.#keyMemory[l], this.keys[l]);
+      [this.#valueMemory[l], this.values[l]] = move(this.#valueMemory[l], this.values[l]);
+    }
     this.capacity = capacity;
   }
+}
+
+/** Copy `rows` rows of `n` elements from a dense `src` into `dst` rows `stride` apart, at `at`. */
+function copyRows(
+  dst: CacheArray,
+  src: CacheArray,
+  rows: number,
+  n: number,
+  at: number,
+  stride: number,
+): void {
+  for (let r = 0; r < rows; r++) dst.set(src.subarray(r * n, (r + 1) * n), r * stride + at);
 }

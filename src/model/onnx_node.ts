@@ -209,10 +209,10 @@ class OnnxNodeModel implements ARModel {
       .every((n) => session.outputNames.includes(n));
   }
 
-  newCache(batch: number): KVCache {
+  newCache(batch: number, slots = 0): KVCache {
     const m = this.manifest;
     return this.#keepsCache
-      ? new ArenaCache(batch, m.layers, m.kvHeads, m.headDim, m.compute)
+      ? new ArenaCache(batch, m.layers, m.kvHeads, m.headDim, m.compute, slots)
       : new OrtCache(batch, m);
   }
 

@@ -206,8 +206,9 @@ export async function sample(model: ARModel, options: SampleOptions): Promise<Sa
   const V = m.vocabSize;
   const tokens = new Int32Array(images * cells);
   const drawer = new TokenDrawer(V, options.recordEntropy ?? false);
-  const cache = model.newCache(rowClasses.length);
   const slotsPerStep = stepSlots(schedule);
+  const totalSlots = slotsPerStep.reduce((n, slots) => n + slots.length, 0);
+  const cache = model.newCache(rowClasses.length, totalSlots);
   const trace: StepTrace[] = [];
   const start = performance.now();
   let modelSeconds = 0;
