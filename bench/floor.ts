@@ -6,10 +6,11 @@
  *     [--schedules raster,par4,par16] [--max-steps N] [--repeats 3] [--threads N] [--profile]
  *     [--out bench/results/floor.json]
  *
- * Measured first, with onnxruntime itself (bench/../python/bench_models.py's probe graph, one
- * MatMul with both operands fed from JavaScript, so nothing is folded or cached by the session):
- * - read bandwidth: `[2, K] x [K, N]` (a batch-1 guided step's two rows) over a weight matrix the
- *   size of the model's matmul weights, and over 256 MiB (main memory), best of 20;
+ * Measured first, with onnxruntime itself (python/bench_models.py's probe graphs, operands fed
+ * from JavaScript, so nothing is folded or cached by the session):
+ * - read bandwidth: the better of a GEMV `[2, K] x [K, N]` (a batch-1 guided step's two rows,
+ *   probe-matmul.onnx) and a row-parallel ReduceSum (probe-read.onnx) over a matrix the size of
+ *   the model's matmul weights, and over 256 MiB (main memory), best of 20;
  * - matmul throughput: `[512, 1024] x [1024, 1024]`, best of 10.
  * Then, per step, from the manifest's geometry: the bytes it must read (every matmul weight once,
  * plus the keys and values of the P cached slots of every row and layer) and the FLOPs it must
@@ -110,50 +111,50 @@ async function measureMachine(
   weightBytes: number,
   threads?: number,
 ): Promise<Machine> {
-  const bytes = await Deno.readFile(probe).catch(() => {
-    throw new UsageError(
-      `--probe: cannot read ${probe}. Fix: run /usr/bin/python3 -m python.bench_models first`,
-    );
-  });
-  const { ort, session } = await createNodeSession(bytes, probe, { threads });
+  const open = async (file: string) => {
+    const bytes = await Deno.readFile(file).catch(() => {
+      throw new UsageError(
+        `--probe: cannot read ${file}. Fix: run /usr/bin/python3 -m python.bench_models first`,
+      );
+    });
+    return await createNodeSession(bytes, file, { threads });
+  };
+  const matmul = await open(probe);
+  const read = await open(probe.replace(/[^/]*$/, "probe-read.onnx"));
+  const ort = matmul.ort;
   const best = async (
-    a: Float32Array,
-    b: Float32Array,
-    dims: number[],
+    session: typeof matmul.session,
+    feeds: Record<string, InstanceType<typeof ort.Tensor>>,
     runs: number,
-    output: "y" | "s",
   ) => {
-    const [m, k, n] = dims;
-    const feeds = {
-      a: new ort.Tensor("float32", a, [m, k]),
-      b: new ort.Tensor("float32", b, [k, n]),
-    };
     let t = Infinity;
     for (let r = 0; r < runs; r++) {
       const t0 = performance.now();
-      await session.run(feeds, [output]);
+      await session.run(feeds);
       t = Math.min(t, (performance.now() - t0) / 1000);
     }
     return t;
   };
   // Read bandwidth: the better of a batch-1 guided GEMV ([2, K] x [K, N]) and a row-parallel sum
   // over the same matrix (onnxruntime's GEMV can leave a core idle).
-  const gemv = async (size: number) => {
+  const bandwidth = async (size: number) => {
     const k = 1024;
     const n = Math.max(64, Math.round(size / 4 / k));
-    const b = new Float32Array(k * n).fill(0.5);
-    const a = new Float32Array(2 * k).fill(1);
+    const b = new ort.Tensor("float32", new Float32Array(k * n).fill(0.5), [k, n]);
+    const a = new ort.Tensor("float32", new Float32Array(2 * k).fill(1), [2, k]);
     const t = Math.min(
-      await best(a, b, [2, k, n], 20, "y"),
-      await best(a, b, [2, k, n], 20, "s"),
+      await best(matmul.session, { a, b }, 20),
+      await best(read.session, { b }, 20),
     );
     return (k * n * 4) / t;
   };
-  const bandwidthModel = await gemv(weightBytes);
-  const bandwidthMemory = await gemv(256 * 2 ** 20);
-  const big = new Float32Array(1024 * 1024).fill(0.5);
-  const t = await best(new Float32Array(512 * 1024).fill(1), big, [512, 1024, 1024], 10, "y");
-  await session.release();
+  const bandwidthModel = await bandwidth(weightBytes);
+  const bandwidthMemory = await bandwidth(256 * 2 ** 20);
+  const a = new ort.Tensor("float32", new Float32Array(512 * 1024).fill(1), [512, 1024]);
+  const b = new ort.Tensor("float32", new Float32Array(1024 * 1024).fill(0.5), [1024, 1024]);
+  const t = await best(matmul.session, { a, b }, 10);
+  await matmul.session.release();
+  await read.session.release();
   return { bandwidthModel, bandwidthMemory, matmulFlops: (2 * 512 * 1024 * 1024) / t };
 }
 

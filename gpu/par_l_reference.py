@@ -42,6 +42,8 @@ def parse_args(argv=None):
     p.add_argument("--graph", default="traced", choices=["traced", "fused"],
                    help="traced: torch.onnx.export; fused: python/fused.py's fused operators (what "
                         "python -m python.export writes by default)")
+    p.add_argument("--sampling-head", action="store_true",
+                   help="export with python/sampling_head.py's in-graph draw (ids come back, not logits)")
     p.add_argument("--attention", default="mha", choices=["mha", "split"],
                    help="--graph fused only: mha (default here: the grown cache is an output, which the WebGPU and "
                         "CUDA backends keep on the device) or split (the CPU's layout, onnxruntime-node only)")
@@ -121,6 +123,7 @@ def main(argv=None) -> int:
         export_with_manifest(model, args.export, args.name, schedule_by_name(grid, "par16"), dtype=dtype,
                              graph=args.graph, compute=args.compute,
                              attention=args.attention if args.graph == "fused" else None,
+                             sampling_head=args.sampling_head,
                              sampling={"cfgScale": args.cfg, "cfgInterval": None, "temperature": 1.0,
                                        "topK": 0, "topP": 1.0},
                              provenance={"note": "random weights, PAR-L shape, for speed measurements only"})

@@ -56,23 +56,29 @@ def random_model(shape: str, seed: int = 0) -> GPT:
 
 
 def write_probe(path: str) -> None:
-    """``y = MatMul(a, b)`` with a [M, K] and b [K, N] float32 inputs, and ``s = ReduceSum(b, axis
-    1)`` (rows summed in parallel: a pure read of b on every core), every axis dynamic."""
+    """``y = MatMul(a, b)`` with a [M, K] and b [K, N] float32 inputs, every axis dynamic; and
+    beside it ``probe-read.onnx``: ``s = ReduceSum(b, axis 1)`` (rows summed in parallel: a pure
+    read of b on every core). Two files because onnxruntime runs every node of a graph whatever
+    is fetched."""
     import onnx
     from onnx import TensorProto, helper
 
+    def save(graph, file: str) -> None:
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        model.ir_version = 8
+        onnx.save(model, file + ".tmp")
+        os.replace(file + ".tmp", file)
+
+    b = helper.make_tensor_value_info("b", TensorProto.FLOAT, ["k", "n"])
+    save(helper.make_graph(
+        [helper.make_node("MatMul", ["a", "b"], ["y"])], "probe-matmul",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, ["m", "k"]), b],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["m", "n"])]), path)
     axes = helper.make_tensor("axes", TensorProto.INT64, [1], [1])
-    graph = helper.make_graph(
-        [helper.make_node("MatMul", ["a", "b"], ["y"]),
-         helper.make_node("ReduceSum", ["b", "axes"], ["s"], keepdims=0)], "probe-matmul",
-        [helper.make_tensor_value_info("a", TensorProto.FLOAT, ["m", "k"]),
-         helper.make_tensor_value_info("b", TensorProto.FLOAT, ["k", "n"])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["m", "n"]),
-         helper.make_tensor_value_info("s", TensorProto.FLOAT, ["k"])], initializer=[axes])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, path + ".tmp")
-    os.replace(path + ".tmp", path)
+    save(helper.make_graph(
+        [helper.make_node("ReduceSum", ["b", "axes"], ["s"], keepdims=0)], "probe-read", [b],
+        [helper.make_tensor_value_info("s", TensorProto.FLOAT, ["k"])], initializer=[axes]),
+        os.path.join(os.path.dirname(path), "probe-read.onnx"))
 
 
 def main(argv=None) -> int:
