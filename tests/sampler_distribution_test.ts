@@ -105,3 +105,37 @@ Deno.test("entropy of the sampled distribution, NLL and entropy of teacher forci
   const peaked = nllAndEntropy(new Float32Array([50, 0, 0]), 0);
   assert(peaked.nll < 1e-15 + 1e-12 && peaked.entropyBits < 1e-15 + 1e-12);
 });
+
+Deno.test("top-k pre-selection draws what the full path draws (V 1024, guidance, top-p)", () => {
+  const rng = new Rng(5);
+  const V = 1024;
+  const fast = new TokenDrawer(V); // top-k <= PRESELECT_MAX_K: the pre-selection path
+  const full = new TokenDrawer(V, true); // recording entropy keeps the full path
+  const probs = new Float64Array(V);
+  let differ = 0;
+  for (let t = 0; t < 2000; t++) {
+    const cond = Float32Array.from({ length: V }, () => (rng.next() - 0.5) * 12);
+    const uncond = Float32Array.from(cond, (c) => c + (rng.next() - 0.5) * 2);
+    const opts = {
+      temperature: 0.6 + rng.next(),
+      topK: [1, 2, 20, 100, 256][rng.int(5)],
+      topP: rng.int(2) ? 1 : 0.5 + 0.5 * rng.next(),
+    };
+    const guided = rng.int(2) === 1;
+    const u = rng.next();
+    const a = fast.draw(cond, guided ? uncond : null, 2, opts, u);
+    const b = full.draw(cond, guided ? uncond : null, 2, opts, u);
+    if (a === b) continue;
+    differ++;
+    // Only a uniform within rounding of the boundary between the two ids may disagree.
+    full.probabilities(cond, guided ? uncond : null, 2, opts, probs);
+    let cum = 0;
+    for (let i = 0; i < Math.min(a, b); i++) cum += probs[i];
+    const edge = cum + probs[Math.min(a, b)];
+    assert(
+      Math.abs(edge - u) < 1e-12,
+      `draw ${t}: ${a} vs ${b}, u ${u} is ${edge - u} from the edge`,
+    );
+  }
+  assert(differ <= 2, `${differ} of 2000 draws differ`);
+});

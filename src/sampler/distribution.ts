@@ -15,7 +15,10 @@
  * Float64 throughout. Rounding differs from NumPy's by an ulp or two (its exp and order of
  * operations are not V8's), so a draw can differ only when `u * total` lies within ~1e-15 of a
  * cumulative sum; the parity tests compare tokens up to the first draw within 1e-4 of one.
- * The exponential is {@link fastExp}: it sets the cost of a draw (V calls per token).
+ * The exponential is {@link fastExp}: it sets the cost of a draw (V calls per token). A top-k up to
+ * {@link PRESELECT_MAX_K} (without entropy recording) pre-selects the k largest logits with a heap
+ * and exponentiates only those: the same distribution and rule, rounding differing in the last bits
+ * (the renormalised top-k mass is formed without the division by the full sum, which cancels).
  * @module
  */
 
@@ -38,6 +41,9 @@ export class NonFiniteLogitsError extends ManifestError {
     this.name = "NonFiniteLogitsError";
   }
 }
+
+/** Top-k up to this size draws through the pre-selection path of {@link TokenDrawer.draw}. */
+export const PRESELECT_MAX_K = 256;
 
 /** Sampling settings of one run. */
 export interface SamplingOptions {
@@ -196,6 +202,96 @@ export class TokenDrawer {
   }
 
   /**
+   * {@link draw} with top-k pre-selection: the guided, tempered logits z in one pass; the k
+   * largest by (z descending, id ascending) — the ranking of p, since exp is monotone — kept in
+   * a min-heap; only those k are exponentiated (`exp(z - max)`, p = e / their sum, the renormalised
+   * top-k mass of step 3 without the division by the full S, which cancels); then steps 4-5 as
+   * in {@link #filter} and {@link draw}. The same distribution and rule; rounding differs from the
+   * full path in the last bits (tests compare the two). Non-finite logits: NaN or +Infinity
+   * anywhere make the sum of the kept mass NaN, as in the full path, so the draw throws.
+   */
+  #drawTopK(
+    cond: Float32Array,
+    uncond: Float32Array | null,
+    scale: number,
+    options: SamplingOptions,
+    u: number,
+  ): number {
+    const V = this.vocab;
+    const z = this.#p;
+    const inv = 1 / options.temperature;
+    let max = -Infinity;
+    let bad = false;
+    for (let i = 0; i < V; i++) {
+      const v = uncond ? (uncond[i] + scale * (cond[i] - uncond[i])) * inv : cond[i] * inv;
+      z[i] = v;
+      if (v > max) max = v;
+      else if (v !== v) bad = true;
+    }
+    if (bad || max === Infinity || max === -Infinity) throw new NonFiniteLogitsError();
+    // Min-heap of the k best ids; the root is the worst kept (lowest z, then highest id).
+    const k = options.topK;
+    const heap = this.#ids;
+    const worse = (a: number, b: number) => z[a] < z[b] || (z[a] === z[b] && a > b);
+    let n = 0;
+    for (let i = 0; i < V; i++) {
+      if (n < k) {
+        let c = n++;
+        heap[c] = i;
+        while (c > 0) {
+          const parent = (c - 1) >> 1;
+          if (!worse(heap[c], heap[parent])) break;
+          [heap[c], heap[parent]] = [heap[parent], heap[c]];
+          c = parent;
+        }
+      } else if (worse(heap[0], i)) {
+        heap[0] = i;
+        let c = 0;
+        for (;;) {
+          const l = 2 * c + 1;
+          if (l >= n) break;
+          const r = l + 1;
+          const m = r < n && worse(heap[r], heap[l]) ? r : l;
+          if (!worse(heap[m], heap[c])) break;
+          [heap[c], heap[m]] = [heap[m], heap[c]];
+          c = m;
+        }
+      }
+    }
+    // Rank the kept ids by (p descending, id ascending), as the full path's sort does.
+    const ranked = heap.subarray(0, k).sort((a, b) => (z[b] - z[a]) || (a - b));
+    let total = 0;
+    for (let r = 0; r < k; r++) {
+      const e = fastExp(z[ranked[r]] - max);
+      z[ranked[r]] = e;
+      total += e;
+    }
+    if (!(total >= 1)) throw new NonFiniteLogitsError();
+    let kept = k;
+    if (options.topP < 1) {
+      let run = 0;
+      for (let r = 0; r < k; r++) {
+        run += z[ranked[r]] / total;
+        if (run >= options.topP) {
+          kept = r + 1;
+          break;
+        }
+      }
+    }
+    // Inverse CDF over the kept ids in ascending id order.
+    const byId = ranked.slice(0, kept).sort((a, b) => a - b);
+    let mass = 0;
+    for (let r = 0; r < kept; r++) mass += z[byId[r]];
+    const target = u * mass;
+    let acc = 0;
+    for (let r = 0; r < kept; r++) {
+      acc += z[byId[r]];
+      if (acc > target) return byId[r];
+    }
+    return byId[kept - 1];
+  }
+
+  /**
    * Draw one token id from the logits of one slot.
    * @param cond conditional logits [V]
    * @param uncond unconditional logits [V] when guidance is on, else null
@@ -209,9 +305,16 @@ export class TokenDrawer {
     options: SamplingOptions,
     u: number,
   ): number {
+    const V = this.vocab;
+    // A small top-k needs only the k largest logits exponentiated and no full sort.
+    if (
+      options.topK > 0 && options.topK <= PRESELECT_MAX_K && options.topK < V &&
+      !this.#recordEntropy
+    ) {
+      return this.#drawTopK(cond, uncond, scale, options, u);
+    }
     const sum = this.#exponentials(cond, uncond, scale, options.temperature);
     const p = this.#p;
-    const V = this.vocab;
     const topK = options.topK > 0 && options.topK < V;
     const topP = options.topP < 1;
     if (!topK && !topP) {
