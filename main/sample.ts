@@ -65,7 +65,7 @@ import { programTokenizer } from "./_tokenizer.ts";
 const USAGE =
   "Usage: deno task sample --model M.json [--schedule par4|file.json] [--classes 0,3|all] " +
   "[--count N] [--cfg S] [--cfg-interval K] [--cfg-interval-rule steps|official] [--temperature T] [--top-k K] [--top-p P] [--seed N] " +
-  `[--batch B] [--threads N] [--backend ${BACKEND_CHOICES}] [--codebook C.npy.gz] [--entropy] ` +
+  `[--batch B] [--threads N] [--backend ${BACKEND_CHOICES}] [--draw auto|js|device] [--codebook C.npy.gz] [--entropy] ` +
   "[--out DIR] [--fresh] [--shard i/N|auto/N] [--pngs] [--gif] [--fps F] [--image-size-eval 256] " +
   "[--allow-outside]";
 
@@ -84,6 +84,8 @@ const Flags = z.object({
   batch: numberFlag().pipe(z.number().int().positive()).default(8),
   threads: numberFlag().pipe(z.number().int().positive()).optional(),
   backend: BackendSchema.default("cpu"),
+  /** auto: the model's sampling head where it has one; js: the JavaScript (reference) draw. */
+  draw: z.enum(["auto", "js", "device"]).default("auto"),
   codebook: z.string().optional(),
   entropy: z.boolean().default(false),
   pngs: z.boolean().default(false),
@@ -197,6 +199,8 @@ interface RunKey extends SamplingSettings {
   sha256: string;
   schedule: string;
   classes: number[];
+  /** Where the tokens are drawn: a resumed run must not mix the two (float32 vs float64 draw). */
+  draw: "js" | "device";
 }
 
 async function main(): Promise<void> {
@@ -396,12 +400,23 @@ async function sampleInto(
       topP: f.topP,
       seed: f.seed,
     }));
+  if (f.draw === "device" && !m.samplingHead) {
+    throw new UsageError(
+      `--draw device: model "${m.name}" has no sampling head. Fix: --draw auto or js, or ` +
+        "re-export the model with python -m python.export --sampling-head",
+    );
+  }
+  const onDevice = f.draw !== "js" && m.samplingHead && !f.entropy;
+  if (f.draw === "device" && !onDevice) {
+    throw new UsageError("--draw device: --entropy needs the logits in JavaScript. Fix: drop one");
+  }
   const key: RunKey = {
     model: m.name,
     sha256: m.sha256,
     schedule: scheduleToJSON(schedule),
     classes,
     ...settings,
+    draw: onDevice ? "device" : "js",
   };
   const resume = await parts.load(
     { ...key, first: part.first, total: part.total },
@@ -427,6 +442,7 @@ async function sampleInto(
     batchSize: f.batch,
     firstImage: part.first,
     recordEntropy: f.entropy,
+    drawOnDevice: onDevice,
     onProgress: (done) => bar.update(done),
     onWarning: (w) => console.warn(`warning: ${w}`),
   });

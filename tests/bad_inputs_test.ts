@@ -347,6 +347,8 @@ const ROWS: Row[] = [
     ["--top-p 2", ["--top-p", "2"], "--top-p"],
     ["--temperature 1e-320", ["--temperature", "1e-320"], "temperature"],
     ["--backend tpu", ["--backend", "tpu"], "--backend"],
+    ["--draw gpu", ["--draw", "gpu"], "--draw"],
+    ["--draw device without a head", ["--draw", "device"], "has no sampling head"],
     ["--schedule bogus", ["--schedule", "bogus"], "--schedule"],
     ["an unknown flag", ["--colour", "red"], "colour"],
   ] as [string, string[], string][]).map(([name, args, includes]) => ({
