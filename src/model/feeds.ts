@@ -54,6 +54,12 @@ export function stepFeeds<T>(
   return feeds;
 }
 
+/** The contract's grown-cache output names, `present.<i>.key|value`, layer by layer. */
+export function presentOutputNames(layers: number): string[] {
+  return Array.from({ length: layers }, (_, i) => [`present.${i}.key`, `present.${i}.value`])
+    .flat();
+}
+
 /** The contract's past-cache input names of a model with `layers` layers. */
 export function pastInputNames(layers: number): PastNames {
   return {

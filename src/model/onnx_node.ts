@@ -18,6 +18,7 @@ import {
   keepSlots,
   pastInputNames,
   type PastNames,
+  presentOutputNames,
   stepFeeds,
   type TensorConstructor,
 } from "./feeds.ts";
@@ -228,7 +229,7 @@ class OnnxNodeModel implements ARModel {
     );
     this.#addHeadFeeds(feeds, inputs);
     // Without a head every output is fetched, as before; with one, only what the step needs.
-    const fetch = stepFetches(this.#presentNames, inputs, c.steps === 0);
+    const fetch = stepFetches(presentOutputNames(this.manifest.layers), inputs, c.steps === 0);
     const t0 = performance.now();
     const out = this.manifest.samplingHead
       ? await this.#session.run(feeds, fetch.names)
@@ -254,14 +255,6 @@ class OnnxNodeModel implements ARModel {
     c.length += inputs.length;
     c.steps++;
     return { logits, modelSeconds, ...drawn };
-  }
-
-  /** The grown cache's output names, layer by layer (the traced graph's fetches). */
-  get #presentNames(): string[] {
-    return Array.from({ length: this.manifest.layers }, (_, i) => [
-      `present.${i}.key`,
-      `present.${i}.value`,
-    ]).flat();
   }
 
   /**

@@ -26,6 +26,7 @@ import {
   keepSlots,
   pastInputNames,
   type PastNames,
+  presentOutputNames,
   stepFeeds,
   type TensorConstructor,
 } from "./feeds.ts";
@@ -206,7 +207,7 @@ export class WebGpuModel implements ARModel {
       Object.assign(feeds, headFeeds(Tensor, inputs, m));
     }
     // With a head only what the step needs is fetched: a drawing step leaves the logits on the GPU.
-    const fetch = stepFetches(this.#presentNames, inputs, c.steps === 0);
+    const fetch = stepFetches(presentOutputNames(this.manifest.layers), inputs, c.steps === 0);
     const t0 = performance.now();
     const out = m.samplingHead
       ? await this.#session.run(feeds, fetch.names)
@@ -244,14 +245,6 @@ export class WebGpuModel implements ARModel {
     c.length += inputs.length;
     c.steps++;
     return { logits, modelSeconds, ...drawn };
-  }
-
-  /** The grown cache's output names, layer by layer. */
-  get #presentNames(): string[] {
-    return Array.from({ length: this.manifest.layers }, (_, i) => [
-      `present.${i}.key`,
-      `present.${i}.value`,
-    ]).flat();
   }
 
   /**

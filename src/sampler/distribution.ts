@@ -83,6 +83,39 @@ export class TokenDrawer {
   }
 
   /**
+   * Step 1 and z of step 2 for one slot: the guided, tempered logits z into the scratch buffer;
+   * returns max z, or NaN when any z is NaN (a NaN logit), so that no later step can skip it.
+   */
+  #tempered(
+    cond: Float32Array,
+    uncond: Float32Array | null,
+    scale: number,
+    temperature: number,
+  ): number {
+    const p = this.#p;
+    const V = this.vocab;
+    const inv = 1 / temperature;
+    let max = -Infinity;
+    let nan = false;
+    if (uncond) {
+      for (let i = 0; i < V; i++) {
+        const z = (uncond[i] + scale * (cond[i] - uncond[i])) * inv;
+        p[i] = z;
+        if (z > max) max = z;
+        else if (z !== z) nan = true;
+      }
+    } else {
+      for (let i = 0; i < V; i++) {
+        const z = cond[i] * inv;
+        p[i] = z;
+        if (z > max) max = z;
+        else if (z !== z) nan = true;
+      }
+    }
+    return nan ? NaN : max;
+  }
+
+  /**
    * Steps 1-2 for one slot: e_v into the scratch buffer; returns S. With `recordEntropy`, also
    * sets {@link entropyBits}: H = (ln S - sum e_v (z_v - max) / S) / ln 2, from the same pass.
    * `cond` and `uncond` are views of length V.
@@ -95,21 +128,7 @@ export class TokenDrawer {
   ): number {
     const p = this.#p;
     const V = this.vocab;
-    const inv = 1 / temperature;
-    let max = -Infinity;
-    if (uncond) {
-      for (let i = 0; i < V; i++) {
-        const z = (uncond[i] + scale * (cond[i] - uncond[i])) * inv;
-        p[i] = z;
-        if (z > max) max = z;
-      }
-    } else {
-      for (let i = 0; i < V; i++) {
-        const z = cond[i] * inv;
-        p[i] = z;
-        if (z > max) max = z;
-      }
-    }
+    const max = this.#tempered(cond, uncond, scale, temperature);
     let sum = 0;
     if (this.#recordEntropy) {
       let weighted = 0;
@@ -219,16 +238,8 @@ export class TokenDrawer {
   ): number {
     const V = this.vocab;
     const z = this.#p;
-    const inv = 1 / options.temperature;
-    let max = -Infinity;
-    let bad = false;
-    for (let i = 0; i < V; i++) {
-      const v = uncond ? (uncond[i] + scale * (cond[i] - uncond[i])) * inv : cond[i] * inv;
-      z[i] = v;
-      if (v > max) max = v;
-      else if (v !== v) bad = true;
-    }
-    if (bad || max === Infinity || max === -Infinity) throw new NonFiniteLogitsError();
+    const max = this.#tempered(cond, uncond, scale, options.temperature);
+    if (!(max > -Infinity && max < Infinity)) throw new NonFiniteLogitsError();
     // Min-heap of the k best ids; the root is the worst kept (lowest z, then highest id).
     const k = options.topK;
     const heap = this.#ids;
