@@ -169,24 +169,21 @@ interface Row {
   bound: "bandwidth" | "compute";
 }
 
-/** One timed pass over a schedule's first steps; returns per-step wall seconds of model.step. */
-async function timeSteps(
-  model: ARModel,
-  schedule: ReturnType<typeof scheduleByName>,
-  batch: number,
-  steps: number,
-): Promise<number[]> {
+/**
+ * A guided run of `batch` images (2 x batch rows) of a schedule, as `sample()` feeds it: a cache
+ * reserved for the schedule's slots, and each step's inputs (token ids all 0: timing only).
+ */
+function guidedRun(model: ARModel, schedule: ReturnType<typeof scheduleByName>, batch: number) {
   const m = model.manifest;
   const cells = m.grid.height * m.grid.width;
-  const rowClasses = [...Array.from({ length: batch }, (_, i) => i % m.numClasses)];
-  const rows = [...rowClasses, ...rowClasses.map(() => null)];
+  const classes = Array.from({ length: batch }, (_, i) => i % m.numClasses);
+  const rows = [...classes, ...classes.map(() => null)];
   const imageOfRow = rows.map((_, r) => r % batch);
   const tokens = new Int32Array(batch * cells);
   const slots = stepSlots(schedule);
-  const cache = model.newCache(rows.length);
-  const out: number[] = [];
-  for (let s = 0; s < steps; s++) {
-    const inputs = buildStepInputs(
+  const cache = model.newCache(rows.length, slots.reduce((n, x) => n + x.length, 0));
+  const inputsAt = (s: number) =>
+    buildStepInputs(
       m,
       slots[s],
       schedule.steps[s].attention,
@@ -196,6 +193,20 @@ async function timeSteps(
       imageOfRow,
       cache.length,
     );
+  return { cache, tokens, slots, inputsAt };
+}
+
+/** One timed pass over a schedule's first steps; returns per-step wall seconds of model.step. */
+async function timeSteps(
+  model: ARModel,
+  schedule: ReturnType<typeof scheduleByName>,
+  batch: number,
+  steps: number,
+): Promise<number[]> {
+  const { cache, inputsAt } = guidedRun(model, schedule, batch);
+  const out: number[] = [];
+  for (let s = 0; s < steps; s++) {
+    const inputs = inputsAt(s);
     const t0 = performance.now();
     await model.step(cache, inputs);
     out.push((performance.now() - t0) / 1000);
@@ -312,28 +323,15 @@ async function profileRun(
   const prefix = await Deno.makeTempFile({ prefix: "parlab-profile-" });
   const model = await loadOnnxModel(path, { threads, skipHashCheck: true, profilePrefix: prefix });
   const m = model.manifest;
-  const cells = m.grid.height * m.grid.width;
-  const rows = [0, null];
-  const tokens = new Int32Array(cells);
-  const slots = stepSlots(schedule);
   const drawer = new TokenDrawer(m.vocabSize);
   const sampling = { temperature: 1, topK: 0, topP: 1 };
   const steps = Math.min(maxSteps ?? Infinity, schedule.steps.length);
   const run = async () => {
-    const cache = model.newCache(2);
+    const { cache, tokens, slots, inputsAt } = guidedRun(model, schedule, 1);
     const t = { inputs: 0, step: 0, draw: 0 };
     for (let s = 0; s < steps; s++) {
       let t0 = performance.now();
-      const inputs = buildStepInputs(
-        m,
-        slots[s],
-        schedule.steps[s].attention,
-        rows,
-        tokens,
-        cells,
-        [0, 0],
-        cache.length,
-      );
+      const inputs = inputsAt(s);
       t.inputs += performance.now() - t0;
       t0 = performance.now();
       const out = await model.step(cache, inputs);
