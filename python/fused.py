@@ -2,9 +2,9 @@
 
 ``torch.onnx.export`` traces the PyTorch module op by op: RMSNorm as seven elementwise ops, RoPE
 as reshapes, slices and a concat, attention as matmuls, a masked fill, a softmax and transposes,
-the embedding as three gathers and two selects. About 45 graph nodes a layer, each a kernel
-launch with its own allocation, which on a small model costs more than the arithmetic. This
-module builds the graph directly from a GPT's weights with onnxruntime's fused operators:
+the embedding as three gathers and two selects: 508 nodes for a 4-layer model (Constants not
+counted), each a kernel launch with its own allocation, which on a small model costs more than
+the arithmetic. This module builds the graph directly from a GPT's weights with onnxruntime's fused operators:
 
 - embedding: one ``Gather`` from one table (image tokens, classes + null, transition tokens
   stacked in id order, so the id space needs no arithmetic);
@@ -15,7 +15,7 @@ module builds the graph directly from a GPT's weights with onnxruntime's fused o
   keys/values in and the grown cache out, the contract's boolean mask as an additive bias;
 - SwiGLU: one ``MatMul`` for w1 and w3 side by side, then ``Split``, ``Sigmoid`` and two ``Mul``.
 
-About 14 nodes a layer. Every graph also returns ``new.<i>.key|value`` [B, H, T, D], this step's
+81 nodes for the same model with MultiHeadAttention, 129 with the split layout below. Every graph also returns ``new.<i>.key|value`` [B, H, T, D], this step's
 keys and values alone. Why: onnxruntime-node copies every fetched output into a fresh JavaScript
 buffer, so fetching the whole grown cache (``present.*``) costs two passes over it per step,
 measured as 60% of a step at 570 cached slots for a 256-wide model. A backend that keeps the
