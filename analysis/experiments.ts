@@ -361,7 +361,8 @@ export function balancedRows(
   return byClass.flatMap((rows) => rng.shuffle(rows).slice(0, perClass).sort((a, b) => a - b));
 }
 
-function gather(
+/** The grids (and labels) of `rows` of a token dataset, in that order. */
+export function gather(
   ds: { tokens: Uint16Array; labels: ArrayLike<number>; height: number; width: number },
   rows: number[],
 ) {

@@ -29,7 +29,7 @@ import {
   writeFileAtomic,
   z,
 } from "../main/deps.ts";
-import { balancedRows } from "../analysis/experiments.ts";
+import { balancedRows, gather } from "../analysis/experiments.ts";
 
 const Flags = z.object({
   models: z.string().min(1),
@@ -53,15 +53,7 @@ async function main(): Promise<void> {
   ]);
   const C = train.classNames.length;
   const rows = balancedRows(train.labels, C, f.perClass, f.seed);
-  const cells = train.height * train.width;
-  const real = {
-    n: rows.length,
-    height: train.height,
-    width: train.width,
-    tokens: Uint16Array.from(
-      rows.flatMap((r) => [...train.tokens.subarray(r * cells, (r + 1) * cells)]),
-    ),
-  };
+  const real = gather(train, rows);
   const reference = await prepareReference(real, tokenizer, classifier);
   const classes = Array.from({ length: C * f.perClass }, (_, i) => Math.floor(i / f.perClass));
   const results = [];

@@ -54,9 +54,12 @@ export function stepFeeds<T>(
   return feeds;
 }
 
-/** The contract's grown-cache output names, `present.<i>.key|value`, layer by layer. */
-export function presentOutputNames(layers: number): string[] {
-  return Array.from({ length: layers }, (_, i) => [`present.${i}.key`, `present.${i}.value`])
+/**
+ * A graph's cache output names, layer by layer: `present.<i>.key|value` (the contract's grown
+ * cache) or, with `kind` "new", `new.<i>.key|value` (this step's keys and values alone).
+ */
+export function presentOutputNames(layers: number, kind: "present" | "new" = "present"): string[] {
+  return Array.from({ length: layers }, (_, i) => [`${kind}.${i}.key`, `${kind}.${i}.value`])
     .flat();
 }
 
@@ -117,10 +120,7 @@ export function checkContract(graph: GraphSignature, manifest: ModelManifest): v
   const where = graphOf(m);
   const { keyNames, valueNames } = pastInputNames(m.layers);
   // `cache: "new"` graphs return this step's keys/values (`new.*`) instead of the grown cache.
-  const presentNames = Array.from(
-    { length: m.layers },
-    (_, i) => [`${m.cache}.${i}.key`, `${m.cache}.${i}.value`],
-  ).flat();
+  const presentNames = presentOutputNames(m.layers, m.cache);
   checkHeadNames(graph, m, where);
   const head = m.samplingHead;
   const wantIn = [

@@ -15,11 +15,6 @@
  */
 import type { KVCache } from "./ar_model.ts";
 
-/** The names of a graph's per-step key/value outputs, `new.<i>.key|value`, layer by layer. */
-export function newSlotOutputNames(layers: number): string[] {
-  return Array.from({ length: layers }, (_, i) => [`new.${i}.key`, `new.${i}.value`]).flat();
-}
-
 /** Capacity grows in steps of this many slots: attention reads at most this much padding. */
 export const ARENA_CHUNK = 32;
 

@@ -24,7 +24,7 @@ import {
 } from "./feeds.ts";
 import { type ModelManifest, parseModelManifest } from "./manifest.ts";
 import { referenceLimits } from "./fixtures.ts";
-import { ArenaCache, newSlotOutputNames } from "./kv_arena.ts";
+import { ArenaCache } from "./kv_arena.ts";
 import { drawResult, headFeeds, type HeadTensorConstructor, stepFetches } from "./sampling_head.ts";
 
 /**
@@ -206,7 +206,7 @@ class OnnxNodeModel implements ARModel {
     this.backend = `onnxruntime-node ${provider}`;
     this.backendName = provider;
     this.#names = pastInputNames(manifest.layers);
-    this.#keepsCache = newSlotOutputNames(manifest.layers)
+    this.#keepsCache = presentOutputNames(manifest.layers, "new")
       .every((n) => session.outputNames.includes(n));
   }
 
@@ -287,7 +287,11 @@ class OnnxNodeModel implements ARModel {
       past,
     );
     this.#addHeadFeeds(feeds, inputs);
-    const fetch = stepFetches(newSlotOutputNames(this.manifest.layers), inputs, c.steps === 0);
+    const fetch = stepFetches(
+      presentOutputNames(this.manifest.layers, "new"),
+      inputs,
+      c.steps === 0,
+    );
     const t0 = performance.now();
     const out = await this.#session.run(feeds, fetch.names);
     const modelSeconds = (performance.now() - t0) / 1000;
