@@ -10,6 +10,7 @@ import {
   type SamplingSettings,
   type Schedule,
   scheduleByName,
+  writeFileAtomic,
 } from "./deps.ts";
 import { drawTokens } from "./experiment_draw.ts";
 import type { ExperimentResult, ExperimentSettings, ExperimentSpec } from "./experiment_types.ts";
@@ -141,4 +142,34 @@ export async function timeAll<R extends TimedResult>(
   } finally {
     for (const l of loaded) await l.model.dispose();
   }
+}
+
+/**
+ * The timing phase of a run (image and video rows alike): when `retime` is set or any result
+ * lacks a timing under `key`, every configuration is timed together ({@link timeAll}) and each
+ * timed result is written to `<outDir>/<id>/result.json`. Returns the results, timed or as given.
+ */
+export async function timeStale<R extends TimedResult>(
+  items: { spec: ExperimentSpec; path: string; result: R }[],
+  s: Parameters<typeof timeAll>[1],
+  o: Parameters<typeof timeAll>[2] & {
+    retime?: boolean;
+    outDir: string;
+    log: (message: string) => void;
+    what: string;
+  },
+  key: string,
+): Promise<R[]> {
+  if (!o.retime && items.every((it) => it.result.timing?.key === key)) {
+    return items.map((it) => it.result);
+  }
+  o.log(`timing ${items.length} ${o.what}, ${s.timingRounds} rounds (round-robin)`);
+  const timed = await timeAll(items, s, o, key);
+  for (const [k, r] of timed.entries()) {
+    await writeFileAtomic(
+      `${o.outDir}/${items[k].spec.id}/result.json`,
+      JSON.stringify(r, null, 1),
+    );
+  }
+  return timed;
 }

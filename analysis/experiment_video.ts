@@ -35,7 +35,7 @@ import {
 } from "../src/data/video_fixture.ts";
 import { clipStrips } from "../src/viz/clips.ts";
 import { configSteps, drawTokens } from "./experiment_draw.ts";
-import { timeAll } from "./experiment_timing.ts";
+import { timeStale } from "./experiment_timing.ts";
 import type { ExperimentSpec, ModelCalls, TimedRecord } from "./experiment_types.ts";
 import { balancedRows, planRun } from "./experiments.ts";
 import {
@@ -551,22 +551,20 @@ export async function runVideoExperiments(
       batchSize: s.batchSize,
       configs: planned.map((p) => p.spec.id),
     });
-    if (options.retime || rows.some((r) => r.timing?.key !== timingKey)) {
-      log(`timing ${planned.length} video configurations, ${s.timingRounds} rounds (round-robin)`);
-      const timed = await timeAll(
-        planned.map((p, k) => ({ ...p, result: rows[k] })),
-        s,
-        { load, progress: c.progress },
-        timingKey,
-      );
-      for (const [k, r] of timed.entries()) {
-        rows[k] = r;
-        await writeFileAtomic(
-          `${c.outDir}/${r.spec.id}/result.json`,
-          JSON.stringify(r, null, 1),
-        );
-      }
-    }
+    const timed = await timeStale(
+      planned.map((p, k) => ({ ...p, result: rows[k] })),
+      s,
+      {
+        load,
+        progress: c.progress,
+        retime: options.retime,
+        outDir: c.outDir,
+        log,
+        what: "video configurations",
+      },
+      timingKey,
+    );
+    rows.splice(0, rows.length, ...timed);
     const probe = data
       ? await videoProbe(data.val, {
         outDir: c.outDir,

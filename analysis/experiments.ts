@@ -20,7 +20,7 @@
  */
 import { codeFraction, score, whiteCodes } from "./experiment_quality.ts";
 export { codeFraction, whiteCodes } from "./experiment_quality.ts";
-import { timeAll } from "./experiment_timing.ts";
+import { timeStale } from "./experiment_timing.ts";
 import { type BatchTrace, configSteps, drawTokens, summarizeTraces } from "./experiment_draw.ts";
 import type {
   DecoderTrace,
@@ -801,22 +801,20 @@ export async function runExperiments(options: ExperimentOptions): Promise<Experi
       batchSize: s.batchSize,
       configs: planned.map((p) => p.spec.id),
     });
-    if (options.retime || results.some((r) => r.timing?.key !== timingKey)) {
-      log(`timing ${planned.length} configurations, ${s.timingRounds} rounds (round-robin)`);
-      const timed = await timeAll(
-        planned.map((p, k) => ({ ...p, result: results[k] })),
-        s,
-        { load: (path) => loadModel(path, { backend, threads: o.threads }), progress: o.progress },
-        timingKey,
-      );
-      for (const [k, r] of timed.entries()) {
-        results[k] = r;
-        await writeFileAtomic(
-          `${o.outDir}/${r.spec.id}/result.json`,
-          JSON.stringify(r, null, 1),
-        );
-      }
-    }
+    const timed = await timeStale(
+      planned.map((p, k) => ({ ...p, result: results[k] })),
+      s,
+      {
+        load: (path) => loadModel(path, { backend, threads: o.threads }),
+        progress: o.progress,
+        retime: options.retime,
+        outDir: o.outDir,
+        log,
+        what: "configurations",
+      },
+      timingKey,
+    );
+    results.splice(0, results.length, ...timed);
     // Background share of the samples and of the floor's real grids (cheap: read the tokens).
     const white = whiteCodes(ctx.tokenizer.codebook, ctx.tokenizer.downsample ** 2 * 3);
     const whiteFractions: number[] = [];
