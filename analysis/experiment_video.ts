@@ -36,7 +36,12 @@ import {
 import { clipStrips } from "../src/viz/clips.ts";
 import { configSteps, drawTokens } from "./experiment_draw.ts";
 import { timeStale } from "./experiment_timing.ts";
-import type { ExperimentSpec, ModelCalls, TimedRecord } from "./experiment_types.ts";
+import type {
+  ExperimentSettings,
+  ExperimentSpec,
+  ModelCalls,
+  TimedRecord,
+} from "./experiment_types.ts";
 import { balancedRows, planRun } from "./experiments.ts";
 import {
   type ClipQuality,
@@ -72,28 +77,25 @@ export const VIDEO_EXPERIMENTS: readonly ExperimentSpec[] = [
 /** Model name prefixes in order of preference: the trained models, then the tiny parity ones. */
 export const VIDEO_PREFIXES: readonly string[] = ["", "tiny-"];
 
-/** Settings of a video run. */
-export interface VideoSettings {
-  /** Clips sampled per class (classes in order, `perClass` each). */
-  perClass: number;
-  /** Seed of the sampling uniforms, the reference and floor draws and the probe's shuffle. */
-  seed: number;
-  /** Clips per sampling batch (throughput timing). */
-  batchSize: number;
-  /** Clips sampled one at a time per timing round for the batch-1 latency; 0 skips it. */
-  latencyImages: number;
-  /** Timing rounds (latency: the best round median; throughput: the best batch). */
-  timingRounds: number;
-  /** One untimed warm-up round first. */
-  timingWarmup: boolean;
-  /** Real train clips per class in the metrics reference (class-balanced, seeded). */
-  referencePerClass: number;
-  /** KID subsets. */
-  kidSubsets: number;
+/**
+ * Settings of a video run: the image run's sampling, timing and scoring settings (read "clips"
+ * for "pictures"), plus the entropy probes' clip count.
+ */
+export interface VideoSettings extends
+  Pick<
+    ExperimentSettings,
+    | "perClass"
+    | "seed"
+    | "batchSize"
+    | "latencyImages"
+    | "timingRounds"
+    | "timingWarmup"
+    | "referencePerClass"
+    | "kidSubsets"
+    | "cfgScale"
+  > {
   /** Real val clips of the entropy probes (`null`: all). */
   probeClips: number | null;
-  /** Guidance scale; `null` takes each model manifest's default. */
-  cfgScale: number | null;
 }
 
 /** Settings of the full run. */
