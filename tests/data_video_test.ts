@@ -4,7 +4,7 @@
  * loader's checks against the manifest, the CLI's one-line flag errors, and the committed set.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { denoRun } from "./deno_run.ts";
+import { denoRun, expectFlagErrors } from "./deno_run.ts";
 import {
   buildVideoFixtures,
   EMOJI16_FIXTURE_DIR,
@@ -225,22 +225,17 @@ Deno.test("video loader: a manifest that disagrees with the token file names the
 
 Deno.test("data:video CLI: bad flags fail with one line naming the flag", async () => {
   const cli = new URL("../main/data_video.ts", import.meta.url).pathname;
-  for (
-    const [args, flag] of [
+  await expectFlagErrors(
+    cli,
+    "data:video",
+    [
       [["--train", "0"], "--train"],
       [["--val", "many"], "--val"],
       [["--val", "1.5"], "--val"],
       [["--seed", "-1"], "--seed"],
       [["--bogus"], "--bogus"],
-    ] as const
-  ) {
-    const r = await denoRun([cli, ...args, "--out", "/nonexistent/never-written"]);
-    assertEquals(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
-    const lines = r.stderr.trim().split("\n");
-    assertEquals(lines.length, 1, r.stderr);
-    assert(lines[0].startsWith("data:video: ") && lines[0].includes(flag), r.stderr);
-    assert(lines[0].includes("Usage: deno task data:video"), r.stderr);
-  }
+    ],
+  );
   const help = await denoRun([cli, "--help"]);
   assertEquals(help.code, 0);
   assert(help.stdout.startsWith("Usage: deno task data:video"), help.stdout);

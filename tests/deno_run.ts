@@ -2,6 +2,7 @@
  * Run a Deno script in a child process (as a user would from the shell) and collect its exit
  * code and output: for the CLI and import-by-URL tests.
  */
+import { assert, assertEquals } from "./assert.ts";
 
 /** Exit code and decoded output of a finished `deno run`. */
 export interface DenoRunResult {
@@ -23,6 +24,26 @@ export async function denoRun(args: string[], cwd?: string): Promise<DenoRunResu
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/**
+ * Run a CLI once per bad-flag case and check each failure: exit 1 and one stderr line that starts
+ * with `<task>: `, names the flag and carries the usage line (`Usage: deno task <task>`).
+ * `--out` points nowhere writable, so a run that got past its flags could not write.
+ */
+export async function expectFlagErrors(
+  cli: string,
+  task: string,
+  cases: readonly (readonly [readonly string[], string])[],
+): Promise<void> {
+  for (const [args, flag] of cases) {
+    const r = await denoRun([cli, ...args, "--out", "/nonexistent/never-written"]);
+    assertEquals(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+    const lines = r.stderr.trim().split("\n");
+    assertEquals(lines.length, 1, r.stderr);
+    assert(lines[0].startsWith(`${task}: `) && lines[0].includes(flag), r.stderr);
+    assert(lines[0].includes(`Usage: deno task ${task}`), r.stderr);
+  }
 }
 
 /**
